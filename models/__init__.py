@@ -1,0 +1,1 @@
+"""Integrated Mesa models built on the ``sim`` engine."""

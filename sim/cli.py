@@ -1,0 +1,199 @@
+"""The ``fuling-sim`` command line (typer)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+import sim
+from sim.scenario import DistrictSpec, InputError, Scenario, load_component, load_scenario, validate_files
+from sim.scenario import default_scenario_path as _default_run
+
+app = typer.Typer(help="fuling-sim — disaster scenarios for Fuling District 涪陵区 (planners, researchers, "
+                  "drill designers).", no_args_is_help=True, add_completion=False)
+district_app = typer.Typer(help="Build and inspect the district.", no_args_is_help=True)
+app.add_typer(district_app, name="district")
+console = Console()
+
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="override a field: section.key=value")]
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="scenario, hazard, plan or district files")]) -> None:
+    """Check scenario files without running them (exit code 0 = all valid, 1 = some invalid)."""
+    results = validate_files(files)
+    bad = 0
+    for path, err in results:
+        if err is None:
+            console.print(f"[green]ok[/]    {path}", highlight=False)
+        else:
+            bad += 1
+            console.print(f"[red]error[/] {err}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=1 if bad else 0)
+
+
+def _district_spec(scenario: Path | None, cell_size: float | None, sets: list[str] | None) -> DistrictSpec:
+    path = scenario or _default_run()
+    obj = load_component(path)
+    if isinstance(obj, Scenario):
+        spec = load_scenario(path, sets).district if sets else obj.district
+    elif isinstance(obj, DistrictSpec):
+        if sets:
+            raise InputError(f"--set: overrides apply to run files; {path} is a district file. Fix: edit the "
+                             "file, or pass a run file that names it")
+        spec = obj
+    else:
+        raise InputError(f"{path}: not a run or district file. Fix: pass a file with kind: run or kind: district")
+    if cell_size is not None:
+        try:
+            spec = DistrictSpec.model_validate({**spec.model_dump(), "cell_size_m": cell_size})
+        except ValidationError as exc:
+            raise InputError(f"--cell-size {cell_size}: {exc.errors()[0]['msg']}. Fix: use 30–500 m") from None
+    return spec
+
+
+def _print_summary(summary: dict) -> None:
+    t = Table(title=f"{summary['name']} — district summary 区情概要", show_header=True)
+    t.add_column("item 项目")
+    t.add_column("value 数值", justify="right")
+    rows = [
+        ("townships 乡镇街道", summary["townships"]),
+        ("residents 常住人口 (2020 census)", f"{summary['residents']:,}"),
+        ("urban residents 城镇人口", f"{summary['residents_urban']:,}"),
+        ("households 户数", f"{summary['households']:,}"),
+        ("grid cells in district 网格数", f"{summary['grid']['cells_in_district']:,} "
+                                       f"@ {summary['grid']['cell_size_m']:.0f} m"),
+        ("area 面积 (km²)", summary["area_km2"]),
+        ("elevation 高程 (m)", f"{summary['elevation_m']['min']}–{summary['elevation_m']['max']}"),
+        ("forest share 森林占比", f"{summary['forest_share']:.1%}"),
+        ("urban land 城镇用地 (km²)", summary["urban_km2"]),
+        *[(f"road km 道路里程 — {k}", f"{v:,.1f}") for k, v in summary["road_km_by_class"].items()],
+        ("road nodes / bridges 路网节点/桥梁", f"{summary['road_nodes']:,} / {summary['bridges']}"),
+        ("shelters 避难场所", f"{summary['shelters']} (capacity {summary['shelter_capacity_persons']:,})"),
+        ("depots 物资库", ", ".join(f"{k} {v}" for k, v in summary["depots_by_tier"].items())),
+        ("teams 救援队伍", ", ".join(f"{k} {v}" for k, v in summary["teams_by_level"].items())),
+        ("team members 救援人员", f"{summary['team_members']:,}"),
+        ("named tributaries 已定位支流", ", ".join(summary["tributaries_named"]) or "—"),
+    ]
+    for k, v in rows:
+        t.add_row(k, str(v))
+    console.print(t)
+    console.print("[dim]Real: outline, rivers, township names/codes/centres, census totals, plan counts. "
+                  "Generated: terrain, land cover, township areas, population allocation, roads, facility "
+                  "locations.[/]")
+    for layer, src in summary["layer_sources"].items():
+        console.print(f"[dim]  {layer}: {src}[/]", highlight=False)
+
+
+@district_app.command("info")
+def district_info(
+    scenario: Annotated[Path | None, typer.Option(help="run or district file (default: the shipped run)")] = None,
+    cell_size: Annotated[float | None, typer.Option(help="grid cell size, m (30–500)")] = None,
+    set_: SetOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
+    """Print the district's counts: townships, residents, cells, forest, roads, shelters, depots, teams."""
+    from sim.district import load_district
+
+    try:
+        d = load_district(_district_spec(scenario, cell_size, set_))
+    except InputError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps(d.summary(), ensure_ascii=False, indent=1))
+    else:
+        _print_summary(d.summary())
+
+
+@district_app.command("map")
+def district_map(
+    out: Annotated[Path, typer.Option(help="output image (.png, .pdf, .svg)")] = Path("district.png"),
+    scenario: Annotated[Path | None, typer.Option(help="run or district file")] = None,
+    cell_size: Annotated[float | None, typer.Option(help="grid cell size, m (30–500)")] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Draw terrain, rivers, roads, townships and facilities with a real-vs-generated legend."""
+    from sim.district import load_district
+    from sim.districtmap import draw_district
+
+    try:
+        d = load_district(_district_spec(scenario, cell_size, set_))
+    except InputError as exc:
+        _fail(exc)
+    console.print(f"map written to {draw_district(d, out)}")
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path | None, typer.Argument(help="run file (default: scenarios/default.yaml)")] = None,
+    set_: SetOpt = None,
+    name: Annotated[str | None, typer.Option(help="run folder name under the outputs dir")] = None,
+) -> None:
+    """Run a scenario (for now: build the district, print its summary, write map and provenance).
+
+    Until the district model lands, the run writes ``district.png``, ``district_summary.json`` and
+    ``run.json`` to ``results/<run>/``.
+    """
+    from sim.district import load_district
+    from sim.districtmap import draw_district
+
+    path = scenario or _default_run()
+    try:
+        sc = load_scenario(path, set_)
+        t0 = time.perf_counter()
+        with console.status("building the district 构建区域…"):
+            d = load_district(sc.district)
+    except InputError as exc:
+        _fail(exc)
+    summary = d.summary()
+    _print_summary(summary)
+    scenario_json = sc.model_dump(mode="json")
+    digest = hashlib.sha256(json.dumps(scenario_json, sort_keys=True).encode()).hexdigest()[:8]
+    run_name = name or f"{path.stem}-seed{sc.run.seed}-{digest}"
+    out_dir = Path(sc.run.outputs_dir) / run_name
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{run_name}-", dir=out_dir.parent))
+    try:
+        draw_district(d, tmp / "district.png")
+        (tmp / "district_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), "utf-8")
+        provenance = {
+            "fuling_sim_version": sim.__version__, "seed": sc.run.seed, "scenario_file": str(path),
+            "scenario": scenario_json, "overrides": set_ or [], "district_inputs": d.provenance.get("inputs", {}),
+            "wall_seconds": round(time.perf_counter() - t0, 2), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "what_ran": "district build (the agent model is not in this version)",
+        }
+        (tmp / "run.json").write_text(json.dumps(provenance, ensure_ascii=False, indent=1), "utf-8")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    console.print(f"results written to [bold]{out_dir}[/] (district.png, district_summary.json, run.json)",
+                  highlight=False)
+
+
+@app.command()
+def version() -> None:
+    """Print the fuling-sim version."""
+    print(sim.__version__)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,64 @@
+"""The fuling-sim command line, end to end (typer's runner, real files)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.paths import scenarios_dir
+
+runner = CliRunner()
+SC = scenarios_dir()
+
+
+def test_validate_exit_codes(tmp_path):
+    ok = runner.invoke(app, ["validate", str(SC / "default.yaml"), str(SC / "plans" / "baseline.yaml")])
+    assert ok.exit_code == 0, ok.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: plan\nname: x\nwarning:\n  lead_time_mins: 5\n", encoding="utf-8")
+    res = runner.invoke(app, ["validate", str(SC / "default.yaml"), str(bad)])
+    assert res.exit_code == 1
+    assert "lead_time_min" in res.output and "did you mean" in res.output
+
+
+def test_district_info_json():
+    res = runner.invoke(app, ["district", "info", "--cell-size", "500", "--json"])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.output)
+    assert info["residents"] == 1_115_016 and info["townships"] == 27
+    assert set(info["road_km_by_class"]) == {"expressway", "trunk", "village"}
+    assert info["shelters"] == 29 and info["teams_by_level"]["village"] == 417
+
+
+def test_district_info_table_and_bad_cell_size():
+    res = runner.invoke(app, ["district", "info", "--cell-size", "500"])
+    assert res.exit_code == 0 and "1,115,016" in res.output
+    bad = runner.invoke(app, ["district", "info", "--cell-size", "5"])
+    assert bad.exit_code == 1 and "30–500" in bad.output
+
+
+def test_district_map_writes_png(tmp_path):
+    out = tmp_path / "map.png"
+    res = runner.invoke(app, ["district", "map", "--cell-size", "500", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 50_000
+
+
+def test_run_writes_results_with_provenance(tmp_path):
+    res = runner.invoke(app, ["run", str(SC / "default.yaml"), "--set", "district.cell_size_m=500",
+                              "--set", f"run.outputs_dir={tmp_path}", "--set", "run.seed=11", "--name", "r1"])
+    assert res.exit_code == 0, res.output
+    folder = tmp_path / "r1"
+    prov = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert prov["seed"] == 11 and prov["fuling_sim_version"] and prov["district_inputs"]["code"]
+    assert prov["scenario"]["district"]["cell_size_m"] == 500
+    assert (folder / "district.png").exists()
+    assert json.loads((folder / "district_summary.json").read_text(encoding="utf-8"))["residents"] == 1_115_016
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
+
+
+def test_run_bad_override_exits_1(tmp_path):
+    res = runner.invoke(app, ["run", str(SC / "default.yaml"), "--set", "run.duration_h=-1"])
+    assert res.exit_code == 1 and "run.duration_h" in res.output.replace("\n", "")

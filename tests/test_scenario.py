@@ -1,0 +1,203 @@
+"""Scenario files: the shipped ones validate; bad input gets a message naming file, field and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.paths import scenarios_dir
+from sim.scenario import (
+    DistrictSpec,
+    InputError,
+    Plan,
+    Scenario,
+    load_component,
+    load_scenario,
+    validate_files,
+)
+
+SC = scenarios_dir()
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def run_file(tmp_path: Path, plan_text: str | None = None, hazard: str | None = None, run: str = "") -> Path:
+    """A run file pointing at the shipped district and hazard and a plan written here."""
+    plan = write(tmp_path, "plans/p.yaml", plan_text or "kind: plan\nname: test\n")
+    hz = hazard or str(SC / "hazards" / "yangtze_2020_chain.yaml")
+    return write(tmp_path, "run.yaml", f"kind: run\ndistrict: {SC / 'fuling' / 'district.yaml'}\n"
+                 f"hazard: {hz}\nplan: {plan.relative_to(tmp_path)}\n{run}")
+
+
+def error_of(fn, *args, **kw) -> str:
+    with pytest.raises(InputError) as exc:
+        fn(*args, **kw)
+    return str(exc.value)
+
+
+def test_every_shipped_file_validates():
+    files = sorted(SC.rglob("*.yaml"))
+    assert len(files) >= 4
+    assert [err for _, err in validate_files(files) if err] == []
+
+
+def test_default_scenario_loads_frozen_with_sources():
+    sc = load_scenario(SC / "default.yaml")
+    assert isinstance(sc, Scenario)
+    assert sc.run.duration_h == 72 and sc.district.cell_size_m == 100
+    assert sc.sources["plan"].endswith("baseline.yaml")
+    with pytest.raises(Exception):  # noqa: B017 - pydantic raises ValidationError on frozen models
+        sc.run.seed = 3
+
+
+# ---- ten and more distinct bad inputs, each with its message checked -------------------------
+def test_bad_1_misspelled_key_suggests_nearest(tmp_path):
+    p = write(tmp_path, "plans/a.yaml", "kind: plan\nname: x\nwarning:\n  lead_time_mins: 30\n")
+    msg = error_of(load_component, p)
+    assert str(p) in msg and "warning.lead_time_mins" in msg and "did you mean 'lead_time_min'" in msg
+
+
+def test_bad_2_out_of_bounds_number_names_bound_and_example(tmp_path):
+    p = write(tmp_path, "fuling/d.yaml", "kind: district\ncell_size_m: 10\n")
+    msg = error_of(load_component, p)
+    assert "cell_size_m" in msg and "greater than or equal to 30" in msg and "e.g. 100.0" in msg and str(p) in msg
+
+
+def test_bad_3_yaml_syntax_gives_line_and_column(tmp_path):
+    p = write(tmp_path, "plans/b.yaml", "kind: plan\nname: x\nwarning:\n  lead_time_min: [1, 2\n")
+    msg = error_of(load_component, p)
+    assert str(p) in msg and "line 5" in msg and "column" in msg and "YAML syntax error" in msg
+
+
+def test_bad_4_wrong_type(tmp_path):
+    p = write(tmp_path, "plans/c.yaml", "kind: plan\nname: x\nwarning:\n  lead_time_min: soon\n")
+    msg = error_of(load_component, p)
+    assert "warning.lead_time_min" in msg and "valid number" in msg and "'soon'" in msg
+
+
+def test_bad_5_unknown_township_suggests_name(tmp_path):
+    p = write(tmp_path, "plans/d.yaml", "kind: plan\nname: x\nevacuation:\n  townships: [Longtam]\n")
+    msg = error_of(load_component, p)
+    assert "evacuation.townships.0" in msg and "did you mean 'Longtan'" in msg
+
+
+def test_bad_6_enum_suggests_value(tmp_path):
+    p = write(tmp_path, "plans/e.yaml", "kind: plan\nname: x\nevacuation:\n  order_level: orang\n")
+    msg = error_of(load_component, p)
+    assert "evacuation.order_level" in msg and "did you mean 'orange'" in msg
+
+
+def test_bad_7_series_length_mismatch(tmp_path):
+    p = write(tmp_path, "hazards/h.yaml", "kind: hazard\nname: h\nflood:\n  inflows:\n    - river: wu\n"
+              "      time_h: [0, 1, 2]\n      discharge_m3s: [1, 2]\n")
+    msg = error_of(load_component, p)
+    assert "flood.inflows.0" in msg and "discharge_m3s has 2 values but time_h has 3" in msg
+
+
+def test_bad_8_hazard_without_any_hazard(tmp_path):
+    p = write(tmp_path, "hazards/none.yaml", "kind: hazard\nname: nothing\n")
+    msg = error_of(load_component, p)
+    assert "at least one of: flood, fire, landslide" in msg
+
+
+def test_bad_9_missing_referenced_file(tmp_path):
+    p = write(tmp_path, "run.yaml", "kind: run\nhazard: nowhere.yaml\nplan: plans/x.yaml\n")
+    msg = error_of(load_scenario, p)
+    assert str(p) in msg and "hazard" in msg and "'nowhere.yaml' not found" in msg
+
+
+def test_bad_10_duplicate_key(tmp_path):
+    p = write(tmp_path, "plans/f.yaml", "kind: plan\nname: x\nname: y\n")
+    msg = error_of(load_component, p)
+    assert "duplicate key 'name'" in msg and "line 2" in msg
+
+
+def test_bad_11_trigger_levels_not_rising(tmp_path):
+    p = write(tmp_path, "plans/g.yaml", "kind: plan\nname: x\nwarning:\n  river_stage_triggers_m: "
+              "{blue: 180, yellow: 177}\n")
+    msg = error_of(load_component, p)
+    assert "warning.river_stage_triggers_m" in msg and "must rise with the level" in msg
+
+
+def test_bad_12_ignition_outside_district(tmp_path):
+    p = write(tmp_path, "hazards/i.yaml", "kind: hazard\nname: f\nfire:\n  ignitions:\n"
+              "    - {lon: 106.5, lat: 29.5}\n")
+    msg = error_of(load_component, p)
+    assert "fire.ignitions.0.lon" in msg and "106.9" in msg
+
+
+def test_bad_13_urban_exceeds_total(tmp_path):
+    p = write(tmp_path, "fuling/u.yaml", "kind: district\npopulation_total: 100\npopulation_urban: 200\n")
+    assert "population_urban (200) exceeds population_total (100)" in error_of(load_component, p)
+
+
+def test_bad_14_plan_file_used_as_hazard(tmp_path):
+    plan = write(tmp_path, "plans/p.yaml", "kind: plan\nname: x\n")
+    p = run_file(tmp_path, hazard=str(plan))
+    msg = error_of(load_scenario, p)
+    assert "this is a plan file" in msg and "hazard" in msg
+
+
+def test_bad_15_not_a_mapping(tmp_path):
+    p = write(tmp_path, "plans/l.yaml", "- just\n- a list\n")
+    assert "expected a mapping" in error_of(load_component, p)
+
+
+def test_bad_16_yaml_cannot_construct_python_objects(tmp_path):
+    p = write(tmp_path, "plans/evil.yaml", "kind: plan\nname: !!python/object/apply:os.system ['echo hi']\n")
+    msg = error_of(load_component, p)
+    assert str(p) in msg and "python/object" in msg
+
+
+def test_errors_from_several_fields_are_all_reported(tmp_path):
+    p = write(tmp_path, "plans/m.yaml", "kind: plan\nname: x\nteams:\n  standby_share: 2\ndepots:\n"
+              "  stock_multiplier: -1\n")
+    msg = error_of(load_component, p)
+    assert "teams.standby_share" in msg and "depots.stock_multiplier" in msg
+
+
+# ---- overrides ------------------------------------------------------------------------------
+def test_override_changes_value_and_revalidates(tmp_path):
+    sc = load_scenario(SC / "default.yaml", ["plan.warning.lead_time_min=30", "run.seed=7"])
+    assert sc.plan.warning.lead_time_min == 30 and sc.run.seed == 7
+    msg = error_of(load_scenario, SC / "default.yaml", ["plan.warning.lead_time_min=-5"])
+    assert "--set warning.lead_time_min=-5" in msg or "--set plan.warning.lead_time_min=-5" in msg
+    assert "greater than or equal to 0" in msg
+
+
+def test_override_bad_section_suggests(tmp_path):
+    msg = error_of(load_scenario, SC / "default.yaml", ["plna.warning.lead_time_min=30"])
+    assert "did you mean 'plan'" in msg
+
+
+def test_override_without_equals():
+    assert "expected PATH=VALUE" in error_of(load_scenario, SC / "default.yaml", ["plan.name"])
+
+
+def test_override_unknown_field_suggests():
+    msg = error_of(load_scenario, SC / "default.yaml", ["district.cell_size=50"])
+    assert "did you mean 'cell_size_m'" in msg
+
+
+def test_inline_sections_and_relative_outputs(tmp_path):
+    p = run_file(tmp_path, run="run:\n  duration_h: 24\n  outputs_dir: out\n")
+    sc = load_scenario(p)
+    assert sc.run.outputs_dir == (tmp_path / "out").resolve()
+    assert isinstance(sc.plan, Plan) and sc.plan.name == "test"
+
+
+def test_district_user_paths_resolve_against_their_file(tmp_path):
+    p = write(tmp_path, "fuling/d.yaml", "kind: district\ndata:\n  dem_path: dem.tif\n")
+    spec = load_component(p)
+    assert isinstance(spec, DistrictSpec) and spec.data.dem_path == (tmp_path / "fuling" / "dem.tif").resolve()
+
+
+def test_township_aliases_are_canonicalised(tmp_path):
+    p = write(tmp_path, "plans/n.yaml", "kind: plan\nname: x\nevacuation:\n  townships: [Longtan, 蔺市镇, 罗云乡]\n")
+    assert load_component(p).evacuation.townships == ["龙潭镇", "蔺市镇", "罗云镇"]
