@@ -110,7 +110,8 @@ def draw_district(district, out: Path, dpi: int = 130) -> Path:
         if district.layer_sources.get("roads", "").startswith("user"):
             for h in handles[4:8]:
                 h.set_label(h.get_label().replace("generated 生成", "user data 用户数据"))
-        ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.9)
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, fontsize=7,
+                  framealpha=0.9)
         ax.set_xlabel("UTM 48N easting 东坐标 (km)")
         ax.set_ylabel("UTM 48N northing 北坐标 (km)")
         ax.set_title(f"{district.spec.name} — {g.cell_size_m:.0f} m grid 网格; terrain, land cover, roads "

@@ -212,13 +212,18 @@ class LandslideHazard(_Frozen):
     susceptibility_scale: float = Field(1.0, ge=0.0, le=5.0, description="multiplier on failure odds")
 
 
-class HazardSpec(_Frozen):
+class _Named(_Frozen):
+    """Bilingual name and description shared by hazard and plan files."""
+
+    name: str = Field(min_length=1, max_length=80, description="short English name, e.g. baseline")
+    name_zh: str = Field("", max_length=80, description="中文名称")
+    description: str = Field("", max_length=4000)
+
+
+class HazardSpec(_Named):
     """A hazard scenario: one or more hazards on the shared clock (a chain)."""
 
     kind: Literal["hazard"] = "hazard"
-    name: str = Field(min_length=1, max_length=80)
-    name_zh: str = Field("", max_length=80)
-    description: str = Field("", max_length=4000)
     start_time: str = Field("2020-08-19T00:00", pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$",
                             description="scenario clock origin, local time, e.g. 2020-08-19T00:00")
     flood: FloodHazard | None = None
@@ -279,13 +284,10 @@ class DepotsPlan(_Frozen):
     stock_multiplier: float = Field(1.0, ge=0.0, le=10.0, description="× the district's default stock")
 
 
-class Plan(_Frozen):
+class Plan(_Named):
     """A response plan: the levers the district controls."""
 
     kind: Literal["plan"] = "plan"
-    name: str = Field(min_length=1, max_length=80)
-    name_zh: str = Field("", max_length=80)
-    description: str = Field("", max_length=4000)
     warning: WarningPlan = Field(default_factory=WarningPlan)
     evacuation: EvacuationPlan = Field(default_factory=EvacuationPlan)
     teams: TeamsPlan = Field(default_factory=TeamsPlan)
