@@ -42,8 +42,9 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 def parse_yaml(text: str, source: str = "<string>") -> Any:
     """Parse YAML text safely; syntax errors become :class:`InputError` with line and column."""
+    loader = _UniqueKeyLoader(text)  # a SafeLoader: tags such as !!python/object are refused
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
@@ -54,6 +55,8 @@ def parse_yaml(text: str, source: str = "<string>") -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"{source}: cannot parse YAML: {exc}") from None
+    finally:
+        loader.dispose()
 
 
 def load_yaml_file(path: Path) -> Any:
