@@ -284,6 +284,28 @@ class DepotsPlan(_Frozen):
     stock_multiplier: float = Field(1.0, ge=0.0, le=10.0, description="× the district's default stock")
 
 
+class _Polyline(_Frozen):
+    """A line of works given as WGS84 vertices."""
+
+    name: str = Field("", max_length=80, description="label, e.g. 蔺市堤防 Linshi embankment")
+    points: list[tuple[Annotated[float, Field(ge=106.9, le=107.75)], Annotated[float, Field(ge=29.3, le=30.05)]]] = (
+        Field(min_length=2, max_length=2000, description="[[lon, lat], ...] vertices, degrees (WGS84)"))
+
+
+class Embankment(_Polyline):
+    """A flood wall or levee: cells along the line are raised to the crest elevation."""
+
+    crest_m: float = Field(ge=145.0, le=260.0, description="crest elevation, m a.s.l.")
+
+
+class Firebreak(_Polyline):
+    """A firebreak (防火隔离带): cells along the line carry no fuel."""
+
+    kind: Literal["biological", "combined", "access_road"] = Field(
+        "combined", description="生物/工程+生物/应急道路 (PLAN_FACTS §3)")
+    width_m: float = Field(30.0, ge=5.0, le=300.0, description="cleared width, m")
+
+
 class Plan(_Named):
     """A response plan: the levers the district controls."""
 
@@ -292,6 +314,8 @@ class Plan(_Named):
     evacuation: EvacuationPlan = Field(default_factory=EvacuationPlan)
     teams: TeamsPlan = Field(default_factory=TeamsPlan)
     depots: DepotsPlan = Field(default_factory=DepotsPlan)
+    embankments: list[Embankment] = Field(default_factory=list, max_length=200)
+    firebreaks: list[Firebreak] = Field(default_factory=list, max_length=500)
 
 
 # ---------------------------------------------------------------------------------------------- run

@@ -1,0 +1,1 @@
+"""Hazard components: own the hazard fields (declared with units) and advance them with the kernels."""
