@@ -1,0 +1,150 @@
+"""Flood kernel speed: cell updates per second on the district grids, against references in the same run.
+
+Run from the repository root:  python benchmarks/bench_flood.py [--cell-size 100 30] [--hours 72]
+
+Prints, per grid: the numba kernel on 1 and 2 threads (active tiles, and with every tile forced active),
+the plain-numpy reference (tests/reference/flood_reference.py), landlab's OverlandFlow (``bench`` extra)
+on the same terrain and initial water, the memory-bandwidth bound (~48 bytes per cell update at the
+measured ~16 GB/s), and the arrays' size. With ``--hours`` it also times a whole Yangtze 2020 flood on the
+100 m grid. Figures are medians of repeats; compile time is reported separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sim.district import load_district  # noqa: E402
+from sim.hazards.flood import FloodField  # noqa: E402
+from sim.kernels import flood as K  # noqa: E402
+from sim.scenario import DistrictSpec, load_component, scenarios_dir  # noqa: E402
+from tests.reference import flood_reference as ref  # noqa: E402
+
+BANDWIDTH_B_S = 16e9
+BYTES_PER_UPDATE = 48
+
+
+def _median_rate(fn, updates_per_call: float, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return updates_per_call / statistics.median(times)
+
+
+def bench_grid(cell_size: float, sim_s: float) -> dict[str, float]:
+    district = load_district(DistrictSpec(cell_size_m=cell_size))
+    hz = load_component(scenarios_dir() / "hazards" / "yangtze_flood_2020.yaml", "hazard")
+    ff = FloodField(district, hz.flood, spinup_h=0.0, use_cache=False)
+    h0 = ff.state.h.copy()
+    tr, p = ff.terrain, ff.params._replace(dt_fixed=0.5 * cell_size / 25.0)
+    q = np.array([48000.0, 2500.0])
+    n_cells = h0.size
+    out: dict[str, float] = {"cells": n_cells, "wet_cells": int((h0 > 0).sum())}
+    steps = max(4, int(sim_s / p.dt_fixed))
+
+    def run(force: bool) -> tuple[float, float]:
+        trx = tr._replace(force_tiles=np.ones_like(tr.force_tiles)) if force else tr
+        st = K.new_state(h0)
+        acc = K.new_accumulator()
+        t0 = time.perf_counter()
+        K.flood_advance(st, trx, p, 0.0, steps * p.dt_fixed, 0.0, q, acc)
+        return acc[K.ACC_CELL_UPDATES], time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    run(False)
+    out["compile_and_first_s"] = time.perf_counter() - t0
+    for threads in (1, 2):
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        for force in (False, True):
+            res = [run(force) for _ in range(3)]
+            upd = res[0][0]
+            rate = upd / statistics.median(r[1] for r in res)
+            key = f"numba_{threads}t_{'all_tiles' if force else 'active'}"
+            out[key + "_updates_per_s"] = rate
+            out[key + "_domain_cells_per_s"] = n_cells * steps / statistics.median(r[1] for r in res)
+    # plain numpy reference on the full grid
+    inside = district.mask
+
+    def numpy_steps(k: int = 3) -> None:
+        h, qx, qy = h0.copy(), np.zeros((h0.shape[0], h0.shape[1] + 1)), np.zeros((h0.shape[0] + 1, h0.shape[1]))
+        for _ in range(k):
+            h, qx, qy = ref.step(h, tr.z, tr.n2, inside, qx, qy, p.dt_fixed, p.dx, p.theta)
+
+    out["numpy_updates_per_s"] = _median_rate(numpy_steps, 3 * n_cells)
+    # landlab OverlandFlow (de Almeida scheme) on the same terrain and water
+    try:
+        from landlab import RasterModelGrid
+        from landlab.components import OverlandFlow
+
+        grid = RasterModelGrid(h0.shape, xy_spacing=cell_size)
+        grid.add_field("topographic__elevation", np.flipud(tr.z).ravel().copy(), at="node")
+        grid.add_field("surface_water__depth", np.flipud(h0).ravel().copy() + 1e-6, at="node")
+        of = OverlandFlow(grid, mannings_n=0.03, theta=0.7, steep_slopes=True)
+        of.overland_flow(dt=p.dt_fixed)
+
+        def ll_steps(k: int = 3) -> None:
+            for _ in range(k):
+                of.overland_flow(dt=p.dt_fixed)
+
+        out["landlab_updates_per_s"] = _median_rate(ll_steps, 3 * n_cells)
+    except ImportError:
+        out["landlab_updates_per_s"] = float("nan")
+    arrays = list(ff.state) + list(tr)
+    out["kernel_arrays_MB"] = sum(a.nbytes for a in arrays if isinstance(a, np.ndarray)) / 1e6
+    return out
+
+
+def whole_flood(hours: float) -> dict[str, float]:
+    district = load_district(DistrictSpec())
+    hz = load_component(scenarios_dir() / "hazards" / "yangtze_flood_2020.yaml", "hazard")
+    t0 = time.perf_counter()
+    ff = FloodField(district, hz.flood)
+    init = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for k in range(int(hours * 60)):
+        ff.advance((k + 1) * 60.0)
+    run = time.perf_counter() - t0
+    b = ff.balance()
+    peak = max(s["fuling_yangtze"] for _, s in ff.stage_log)
+    return {"init_s (incl. spin-up unless cached)": init, "run_s": run, "steps": b["steps"],
+            "updates_per_s": b["cell_updates"] / run, "relative_volume_error": b["relative_error"],
+            "peak_stage_fuling_m": peak, "spinup_h": ff.spinup_hours}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cell-size", type=float, nargs="*", default=[100.0, 30.0])
+    ap.add_argument("--seconds", type=float, default=120.0, help="simulated seconds per timed kernel run")
+    ap.add_argument("--hours", type=float, default=0.0, help="also time a whole Yangtze flood of this length")
+    a = ap.parse_args()
+    bound = BANDWIDTH_B_S / BYTES_PER_UPDATE
+    print(f"bandwidth bound: {bound:.2e} cell updates/s (16 GB/s / 48 B)")
+    for cs in a.cell_size:
+        r = bench_grid(cs, a.seconds)
+        print(f"\n== {cs:.0f} m grid: {r['cells']:,} cells, {r['wet_cells']:,} wet at start, "
+              f"kernel arrays {r['kernel_arrays_MB']:.0f} MB; compile+first run {r['compile_and_first_s']:.1f} s")
+        ll = r["landlab_updates_per_s"]
+        for k, v in r.items():
+            if k.endswith("_updates_per_s"):
+                extra = f"  {v / bound:5.1%} of bound, {v / ll:6.1f}x landlab" if np.isfinite(ll) else ""
+                print(f"  {k:44s} {v:10.3e}{extra}")
+            elif k.endswith("_domain_cells_per_s"):
+                print(f"  {k:44s} {v:10.3e}  (whole grid per step / time)")
+    if a.hours:
+        print(f"\n== whole Yangtze 2020 flood, {a.hours:.0f} h on the 100 m grid, {numba.get_num_threads()} threads")
+        for k, v in whole_flood(a.hours).items():
+            print(f"  {k:40s} {v:.4g}")
+
+
+if __name__ == "__main__":
+    main()

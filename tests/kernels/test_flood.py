@@ -1,0 +1,106 @@
+"""Flood kernel against the plain-numpy reference, tile activity against the full grid, threads."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.kernels import flood as K
+from tests.reference import flood_reference as ref
+
+
+def _random_case(seed: int, nr: int, nc: int):
+    rng = np.random.default_rng(seed)
+    z = rng.random((nr, nc)) * 2.0
+    h = np.where(rng.random((nr, nc)) < 0.4, rng.random((nr, nc)) * 1.5, 0.0)
+    inside = rng.random((nr, nc)) > 0.1
+    h = np.where(inside, h, 0.0)
+    n = 0.01 + 0.1 * rng.random((nr, nc))
+    rf = rng.random((nr, nc))
+    return z, h, inside, n, rf
+
+
+def _run_kernel(z, h, inside, n, rf, theta, rain, src, steps, dt, force_all=False):
+    sources = [(r, c, 0, 1.0) for r, c, _ in src]
+    tr = K.build_terrain(z, n, inside, rf, [], sources)
+    if force_all:
+        tr = tr._replace(force_tiles=np.ones_like(tr.force_tiles))
+    st_ = K.new_state(h)
+    p = K.FloodParams(dx=10.0, theta=theta, alpha=0.7, dt_max=10.0, dt_fixed=dt)
+    acc = K.new_accumulator()
+    q = np.array([src[0][2] if src else 0.0])
+    K.flood_advance(st_, tr, p, 0.0, steps * dt, rain, q, acc)
+    return st_, tr
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), nr=st.integers(2, 30), nc=st.integers(2, 30),
+       theta=st.floats(0.7, 1.0), raining=st.booleans(), with_source=st.booleans())
+def test_kernel_matches_numpy_reference(seed, nr, nc, theta, raining, with_source):
+    """20 fixed steps of 0.5 s: depths and limited fluxes agree to rtol 1e-10 (libm vs numpy exp/log ulps)."""
+    z, h, inside, n, rf = _random_case(seed, nr, nc)
+    rain = 1e-3 if raining else 0.0
+    src = [(nr // 2, nc // 2, 5.0)] if with_source and inside[nr // 2, nc // 2] else []
+    steps, dt = 20, 0.5
+    st_, tr = _run_kernel(z, h, inside, n, rf, theta, rain, src, steps, dt)
+    hr, qx, qy = h.copy(), np.zeros((nr, nc + 1)), np.zeros((nr + 1, nc))
+    for _ in range(steps):
+        hr, qx, qy = ref.step(hr, tr.z, tr.n2, inside, qx, qy, dt, 10.0, theta, rain, tr.rain_factor,
+                              [(r, c, q) for r, c, q in src])
+    np.testing.assert_allclose(st_.h, hr, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(st_.qx[0], qx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(st_.qy[0], qy, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), nr=st.integers(20, 70), nc=st.integers(20, 70))
+def test_active_tiles_equal_full_grid(seed, nr, nc):
+    """Skipping idle tiles changes nothing: bitwise equal to forcing every tile active."""
+    rng = np.random.default_rng(seed)
+    z = rng.random((nr, nc)) * 3.0
+    h = np.zeros((nr, nc))
+    r0, c0 = rng.integers(0, nr - 5), rng.integers(0, nc - 5)
+    h[r0:r0 + 5, c0:c0 + 5] = 2.0
+    a, _ = _run_kernel(z, h, np.ones((nr, nc), bool), 0.03, None, 0.7, 0.0, [], 200, 0.5)
+    b, _ = _run_kernel(z, h, np.ones((nr, nc), bool), 0.03, None, 0.7, 0.0, [], 200, 0.5, force_all=True)
+    assert np.array_equal(a.h, b.h)
+    assert np.array_equal(a.qx, b.qx)
+    assert np.array_equal(a.qy, b.qy)
+    assert (a.h > 1e-3).sum() > 25  # the water spread beyond its start block
+
+
+def test_identical_with_one_and_two_threads():
+    rng = np.random.default_rng(7)
+    z = rng.random((150, 170)) * 4.0
+    h = np.where(rng.random((150, 170)) < 0.3, 1.0, 0.0)
+    before = numba.get_num_threads()
+    try:
+        out = []
+        for threads in (1, 2):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            tr = K.build_terrain(z, 0.04, None, None, [(0, 0, "W", 0, 0.01)], [(75, 80, 0, 1.0)])
+            s = K.new_state(h)
+            p = K.FloodParams(dx=20.0, theta=0.8, alpha=0.7, dt_max=5.0, dt_fixed=0.0)
+            acc = K.new_accumulator()
+            K.flood_advance(s, tr, p, 0.0, 300.0, 2e-5, np.array([30.0]), acc)
+            out.append((s.h.copy(), s.qx.copy(), acc.copy()))
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(out[0][0], out[1][0])
+    assert np.array_equal(out[0][1], out[1][1])
+    assert np.array_equal(out[0][2], out[1][2])
+
+
+def test_wrapper_rejects_bad_arrays():
+    tr = K.build_terrain(np.zeros((4, 4)), 0.03)
+    s = K.new_state(np.zeros((4, 4)))
+    bad = s._replace(h=np.zeros((4, 4), np.float32))
+    p = K.FloodParams(dx=1.0, theta=0.7, alpha=0.7, dt_max=1.0, dt_fixed=0.0)
+    import pytest
+
+    with pytest.raises(ValueError, match="h must be"):
+        K.flood_advance(bad, tr, p, 0.0, 1.0, 0.0, np.zeros(1), K.new_accumulator())
+    with pytest.raises(ValueError, match="bad parameters"):
+        K.flood_advance(s, tr, p._replace(theta=1.5), 0.0, 1.0, 0.0, np.zeros(1), K.new_accumulator())
