@@ -86,3 +86,20 @@ def test_chain_logs_closures_and_reopenings(district100):
     assert len(closed) > 0 and set(closed.time_s) == {3600}
     assert set(reopened.time_s) == {7200} and len(reopened) == len(closed)
     assert (chain.speed_factor() == 1).all()
+
+
+def test_chain_runs_fire_and_landslides_on_one_clock(district100):
+    """The default chain without its flood: both hazards advance together and close roads, logged with cause."""
+    from sim.hazards.chain import HazardChain
+    from sim.scenario import Plan
+
+    hz = load_component(scenarios_dir() / "hazards" / "yangtze_2020_chain.yaml", "hazard")
+    hz = hz.model_copy(update={"flood": None})
+    chain = HazardChain(district100, hz, Plan(name="t"), np.random.default_rng(5), 48 * 3600.0)
+    assert {c.name for c in chain.components} == {"fire", "landslide"}
+    for k in range(48):
+        chain.advance((k + 1) * 3600.0)
+    assert all(c.time_s == 48 * 3600.0 for c in chain.components)
+    log = chain.closure_log()
+    assert {"landslide"} <= set(log.cause)
+    assert (log.time_s.diff().dropna() >= 0).all()
