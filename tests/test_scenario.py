@@ -201,3 +201,14 @@ def test_district_user_paths_resolve_against_their_file(tmp_path):
 def test_township_aliases_are_canonicalised(tmp_path):
     p = write(tmp_path, "plans/n.yaml", "kind: plan\nname: x\nevacuation:\n  townships: [Longtan, 蔺市镇, 罗云乡]\n")
     assert load_component(p).evacuation.townships == ["龙潭镇", "蔺市镇", "罗云镇"]
+
+
+def test_plan_works_are_validated_with_field_names(tmp_path):
+    p = write(tmp_path, "plans/w.yaml", "kind: plan\nname: x\nembankments:\n"
+              "  - points: [[107.2, 29.66], [107.21, 29.7]]\n    crest_m: 120\n"
+              "firebreaks:\n  - points: [[107.2, 29.66]]\n")
+    msg = error_of(load_component, p)
+    assert "w.yaml" in msg and "embankments.0.crest_m" in msg and "firebreaks.0.points" in msg
+    ok = write(tmp_path, "plans/ok.yaml", "kind: plan\nname: x\nfirebreaks:\n"
+               "  - points: [[107.2, 29.66], [107.21, 29.7]]\n    kind: biological\n")
+    assert load_component(ok).firebreaks[0].width_m == 30.0
