@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
@@ -139,54 +136,103 @@ def district_map(
     console.print(f"map written to {draw_district(d, out)}")
 
 
+def _print_run_summary(summary: dict) -> None:
+    rows = [
+        ("population 人口", f"{summary['population']:,}"),
+        ("warned 已预警", f"{summary['warned_persons']:,}"),
+        ("ordered to leave 转移令覆盖", f"{summary['ordered_persons']:,}"),
+        ("evacuated 已转移安置", f"{summary['evacuated_persons']:,}"),
+        ("rescued 救出", f"{summary['rescued_persons']:,}"),
+        ("trapped at end 仍被困", f"{summary['trapped_persons_end']:,}"),
+        ("exposed (home hit) 受灾", f"{summary['exposed_persons']:,}"),
+        ("warning coverage 预警覆盖率 (T3 ≥ 95 %)",
+         "—" if summary["warning_coverage"] is None else f"{100 * summary['warning_coverage']:.1f} %"),
+        ("deaths / injured 死亡/受伤", f"{summary['deaths']} / {summary['injured']}"),
+        ("deaths per million 每百万人死亡 (T4 ≤ 1.0)", f"{summary['deaths_per_million']:.2f}"),
+    ]
+    if "flood_gauge_peak_m" in summary:
+        peak = summary["flood_gauge_peak_m"].get("fuling_yangtze", "—")
+        rows.append(("Fuling gauge peak 涪陵站最高水位 (m)", str(peak)))
+        rows.append(("flooded area 淹没面积 (km²)", f"{summary['flooded_area_max_km2']:.1f}"))
+    if "fires" in summary:
+        share = summary["fire_out_24h_share"]
+        rows.append(("fires out ≤ 24 h 森林火灾24h扑灭率 (T1 ≥ 95 %)",
+                     "—" if share is None or share != share else f"{100 * share:.0f} % of {summary['fires']}"))
+        rows.append(("burned area 过火面积 (ha)", f"{summary['burned_area_ha']:.1f}"))
+    if "landslides" in summary:
+        rows.append(("landslides 滑坡", str(summary["landslides"])))
+    met = summary["supply_requests_met_share"]
+    rows.append(("supply requests met 物资需求满足率 (T7 100 %)",
+                 "—" if met is None or met != met else f"{100 * met:.0f} % of {summary['supply_requests']}"))
+    rows.append(("roads closed at worst 道路中断 (km)", f"{summary['road_closed_km_max']:.0f}"))
+    table = Table(title="run summary 运行结果", show_header=True)
+    table.add_column("item 项目")
+    table.add_column("value 数值", justify="right")
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+
+
 @app.command()
 def run(
     scenario: Annotated[Path | None, typer.Argument(help="run file (default: scenarios/default.yaml)")] = None,
     set_: SetOpt = None,
     name: Annotated[str | None, typer.Option(help="run folder name under the outputs dir")] = None,
+    hours: Annotated[float | None, typer.Option(help="simulate only the first HOURS (default: run.duration_h)",
+                                                min=0.01)] = None,
+    force: Annotated[bool, typer.Option(help="run again even if a complete result with this name exists")] = False,
 ) -> None:
-    """Run a scenario (for now: build the district, print its summary, write map and provenance).
+    """Run a scenario through the district model and write ``results/<run>/`` (Parquet + JSON).
 
-    Until the district model lands, the run writes ``district.png``, ``district_summary.json`` and
-    ``run.json`` to ``results/<run>/``.
+    The default is the 72-hour Yangtze flood with a concurrent forest fire and rain-triggered landslides
+    under the baseline plan. A complete result folder of the same name is reused unless ``--force``.
     """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     from sim.district import load_district
-    from sim.districtmap import draw_district
+    from sim.results import RunResult
+    from sim.runner import resolve_builder
 
     path = scenario or _default_run()
     try:
         sc = load_scenario(path, set_)
-        t0 = time.perf_counter()
+        builder = resolve_builder()
+    except (InputError, ValueError) as exc:
+        _fail(exc)
+    scenario_json = sc.model_dump(mode="json")
+    digest = hashlib.sha256(json.dumps([scenario_json, hours], sort_keys=True).encode()).hexdigest()[:8]
+    run_name = name or f"{path.stem}-seed{sc.run.seed}-{digest}"
+    out_dir = Path(sc.run.outputs_dir) / run_name
+    if (out_dir / "summary.json").exists() and not force:
+        prev = RunResult.read(out_dir)
+        if prev.provenance.get("scenario") == scenario_json and prev.provenance.get("hours_override") == hours:
+            console.print(f"complete result already at [bold]{out_dir}[/] (same scenario); --force to run again",
+                          highlight=False)
+            _print_run_summary(prev.summary)
+            return
+    t0 = time.perf_counter()
+    try:
         with console.status("building the district 构建区域…"):
             d = load_district(sc.district)
     except InputError as exc:
         _fail(exc)
-    summary = d.summary()
-    _print_summary(summary)
-    scenario_json = sc.model_dump(mode="json")
-    digest = hashlib.sha256(json.dumps(scenario_json, sort_keys=True).encode()).hexdigest()[:8]
-    run_name = name or f"{path.stem}-seed{sc.run.seed}-{digest}"
-    out_dir = Path(sc.run.outputs_dir) / run_name
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{run_name}-", dir=out_dir.parent))
-    try:
-        draw_district(d, tmp / "district.png")
-        (tmp / "district_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), "utf-8")
-        provenance = {
-            "fuling_sim_version": sim.__version__, "seed": sc.run.seed, "scenario_file": str(path),
-            "scenario": scenario_json, "overrides": set_ or [], "district_inputs": d.provenance.get("inputs", {}),
-            "wall_seconds": round(time.perf_counter() - t0, 2), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "what_ran": "district build (the agent model is not in this version)",
-        }
-        (tmp / "run.json").write_text(json.dumps(provenance, ensure_ascii=False, indent=1), "utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    console.print(f"results written to [bold]{out_dir}[/] (district.png, district_summary.json, run.json)",
-                  highlight=False)
+    total_h = hours if hours is not None else sc.run.duration_h
+    with Progress(TextColumn("[bold]simulating 模拟中[/]"), BarColumn(), TextColumn("{task.fields[sim_h]}"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False) as bar:
+        task = bar.add_task("run", total=1.0, sim_h=f"0/{total_h:g} h")
+
+        def progress(fraction: float) -> None:
+            bar.update(task, completed=fraction, sim_h=f"{fraction * total_h:.1f}/{total_h:g} h")
+
+        result = builder(sc, district=d, progress=progress, duration_h=hours)
+    result.provenance["scenario_file"] = str(path)
+    result.provenance["overrides"] = set_ or []
+    result.provenance["hours_override"] = hours
+    result.provenance["wall_seconds_total"] = round(time.perf_counter() - t0, 2)
+    result.write(out_dir)
+    _print_run_summary(result.summary)
+    console.print(f"results written to [bold]{out_dir}[/] (timeseries, township_timeseries, events, townships, "
+                  "requests .parquet; summary, provenance, parameters .json)", highlight=False)
 
 
 @app.command()

@@ -260,7 +260,8 @@ def build_district(spec: DistrictSpec) -> District:
     land = classify(mask, terrain.river_id, urban, terrain.elevation_m, terrain.slope_deg,
                     spec.forest_share, rng)
     pop, pop_urban = allocate_cells(tw_id, land.land_cover, terrain.slope_deg, centres_rc, urban_by_tw,
-                                    rural_by_tw, grid.cell_size_m)
+                                    rural_by_tw, grid.cell_size_m, terrain.elevation_m,
+                                    spec.resettlement_elevation_m)
     hh = households(pop, spec.household_size_persons)
     sources["land_cover"] = "generated (rules in sim/landcover.py)"
     sources["population"] = "2020 census totals (real) allocated by the rule in sim/population.py"

@@ -90,8 +90,13 @@ def _spread(total: int, weights: np.ndarray, fallback: np.ndarray) -> np.ndarray
 
 def allocate_cells(township_id: np.ndarray, land_cover: np.ndarray, slope_deg: np.ndarray,
                    centres_rc: np.ndarray, urban_by_tw: np.ndarray, rural_by_tw: np.ndarray,
-                   cell_size_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Return residents per cell (int32) and urban residents per cell (int32)."""
+                   cell_size_m: float, elevation_m: np.ndarray | None = None,
+                   min_elevation_m: float = -np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Return residents per cell (int32) and urban residents per cell (int32).
+
+    Cells below ``min_elevation_m`` (the Three Gorges resettlement line) get no residents unless a township
+    has no land cell above it.
+    """
     pop = np.zeros(township_id.shape, dtype=np.int64)
     pop_urban = np.zeros(township_id.shape, dtype=np.int64)
     rows, cols = np.indices(township_id.shape)
@@ -100,6 +105,11 @@ def allocate_cells(township_id: np.ndarray, land_cover: np.ndarray, slope_deg: n
         sel = township_id == t
         lc = land_cover[sel]
         land = ((lc >= URBAN) & (lc <= FOREST)).astype(float)
+        if elevation_m is not None:
+            high = np.nan_to_num(elevation_m[sel], nan=-np.inf) >= min_elevation_m
+            if (land * high).sum() > 0:
+                land = land * high
+                lc = np.where(high, lc, -1)
         d_km = np.hypot(rows[sel] - r0, cols[sel] - c0) * cell_size_m / 1000.0
         w_urban = (lc == URBAN) * np.exp(-d_km / 1.5)
         w_rural = (lc == FARMLAND) * np.exp(-slope[sel] / 15.0) + (lc == FOREST) * 0.05

@@ -69,6 +69,9 @@ class DistrictSpec(_Frozen):
         9000.0, ge=500.0, le=60000.0, description="residents per km² of built-up land (assumption)")
     population_total: int = Field(1_115_016, ge=0, le=5_000_000, description="2020 census residents")
     population_urban: int = Field(801_151, ge=0, le=5_000_000, description="2020 census urban residents")
+    resettlement_elevation_m: float = Field(
+        177.0, ge=0.0, le=400.0,
+        description="no homes below this elevation, m a.s.l. (Three Gorges 175 m pool resettlement; assumption)")
     shelter_capacity_persons: int = Field(
         3000, ge=0, le=200_000, description="capacity of each township short-term shelter (assumption)")
     stadium_capacity_persons: int = Field(
@@ -152,6 +155,23 @@ class Hydrograph(Series):
         return self
 
 
+class StageSeries(Series):
+    """Water level held at the Yangtze exit, varying in time (the Three Gorges backwater during a flood)."""
+
+    stage_m: list[Annotated[float, Field(ge=145.0, le=200.0)]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _same_length(self) -> StageSeries:
+        self._check_len(self.stage_m, "stage_m")
+        return self
+
+    def at(self, t_h: float) -> float:
+        """Interpolated stage at ``t_h`` hours (held flat outside the knots), m a.s.l."""
+        import numpy as np
+
+        return float(np.interp(t_h, self.time_h, self.stage_m))
+
+
 class Rainfall(Series):
     """Rain intensity over the district or one township."""
 
@@ -171,6 +191,13 @@ class FloodHazard(_Frozen):
     inflows: list[Hydrograph] = Field(default_factory=list, max_length=10)
     downstream_stage_m: float = Field(
         160.0, ge=145.0, le=175.0, description="Three Gorges backwater level at the outlet, m a.s.l.")
+    downstream_stage: StageSeries | None = Field(
+        None, description="time-varying exit level (overrides downstream_stage_m), e.g. the backwater rising "
+                          "with the flood: {time_h: [0, 40, 72], stage_m: [168, 176, 172]}")
+    channel_manning_n: float = Field(
+        0.030, ge=0.01, le=0.2,
+        description="Manning n of the big-river channel cells, s/m^(1/3) (calibration knob for the generated "
+                    "channel; 0.030 = clean natural channel, Chow 1959)")
     rain: Rainfall | None = None
 
     @model_validator(mode="after")

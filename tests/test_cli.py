@@ -46,17 +46,24 @@ def test_district_map_writes_png(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 50_000
 
 
-def test_run_writes_results_with_provenance(tmp_path):
-    res = runner.invoke(app, ["run", str(SC / "default.yaml"), "--set", "district.cell_size_m=500",
-                              "--set", f"run.outputs_dir={tmp_path}", "--set", "run.seed=11", "--name", "r1"])
+def test_run_writes_results_with_provenance_and_reuses_them(tmp_path, district100):
+    args = ["run", str(SC / "default.yaml"), "--set", f"run.outputs_dir={tmp_path}", "--set", "run.seed=11",
+            "--name", "r1", "--hours", "0.5"]
+    res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     folder = tmp_path / "r1"
-    prov = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    prov = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
     assert prov["seed"] == 11 and prov["fuling_sim_version"] and prov["district_inputs"]["code"]
-    assert prov["scenario"]["district"]["cell_size_m"] == 500
-    assert (folder / "district.png").exists()
-    assert json.loads((folder / "district_summary.json").read_text(encoding="utf-8"))["residents"] == 1_115_016
+    assert prov["scenario"]["run"]["seed"] == 11 and prov["hours_override"] == 0.5
+    assert prov["scenario_sha256"] and prov["numba_threads"] >= 1
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["population"] == 1_115_016 and summary["duration_h"] == 0.5
+    for table in ("timeseries", "township_timeseries", "events", "townships", "requests"):
+        assert (folder / f"{table}.parquet").exists()
+    assert "run summary" in res.output
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "complete result already" in again.output
 
 
 def test_run_bad_override_exits_1(tmp_path):

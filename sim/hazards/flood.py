@@ -129,6 +129,12 @@ def find_boundaries(district: District, flood: FloodHazard, stage_radius_m: floa
         k_end = int(np.argmax(ch_all))
         on = lab[er, ec] == lab[cr_[k_end], cc_[k_end]]
         if not on.any():
+            # coarse grids: the rasterised channel may touch the other river or itself only diagonally;
+            # connect through both big rivers, 8-connected, and keep this river's edge cells
+            both = ((rid == 1) | (rid == 2)) & mask
+            lab, _ = ndimage.label(both, structure=np.ones((3, 3), dtype=int))
+            on = (lab[er, ec] == lab[cr_[k_end], cc_[k_end]]) & (rid[er, ec] == code)
+        if not on.any():
             raise ValueError(f"the {name} channel does not reach the district edge on this grid")
         chain = shapely.line_locate_point(line, shapely.points(ex[on], ey[on]))
         p0 = line.interpolate(chain.min())
@@ -153,13 +159,20 @@ def find_boundaries(district: District, flood: FloodHazard, stage_radius_m: floa
     for r, c, side in edge:
         x, y = g.xy(r, c)
         if np.hypot(x - yz_out[0], y - yz_out[1]) <= stage_radius_m:
-            faces.append((r, c, side, 1, float(flood.downstream_stage_m)))
+            faces.append((r, c, side, 1, exit_stage_m(flood, 0.0)))
             continue
         near_entry = any(np.hypot(x - p[0], y - p[1]) <= entry_guard_m for p in entry_xy.values())
         if near_entry:
             continue  # walls: inflow must not leave upstream
         faces.append((r, c, side, 0, float(max(slope[r, c], 1e-3))))
     return FloodBoundaries(sources=sources, faces=faces, entry_xy_m=entry_xy, exit_xy_m=yz_out)
+
+
+def exit_stage_m(flood: FloodHazard, t_s: float) -> float:
+    """Level held at the Yangtze exit at ``t_s`` (the series if given, else ``downstream_stage_m``), m a.s.l."""
+    if flood.downstream_stage is not None:
+        return flood.downstream_stage.at(t_s / 3600.0)
+    return float(flood.downstream_stage_m)
 
 
 def embankment_cells(district: District, embankments: list[Embankment] | tuple = ()) -> tuple[np.ndarray, np.ndarray]:
@@ -212,7 +225,7 @@ class FloodField:
         n = np.full(g.shape, MANNING_N_DEFAULT)
         for code, val in MANNING_N.items():
             n[district.land.land_cover == code] = val
-        n[district.terrain.river_id > 0] = MANNING_N[WATER]
+        n[district.terrain.river_id > 0] = flood.channel_manning_n
         self.bounds = find_boundaries(district, flood)
         rf = rain_factor(district, flood.rain).astype(np.float64) if flood.rain is not None else np.zeros(g.shape)
         self.terrain = K.build_terrain(z, n, district.mask, rf, self.bounds.faces, self.bounds.sources)
@@ -241,7 +254,7 @@ class FloodField:
     # ------------------------------------------------------------------ set-up
     def _lake(self) -> np.ndarray:
         """Depth filling every cell connected to the outlet below the backwater level."""
-        stage = self.flood.downstream_stage_m
+        stage = exit_stage_m(self.flood, 0.0)
         z = self.terrain.z
         below = (self.district.mask & (z < stage))
         lab, _ = ndimage.label(below)
@@ -256,7 +269,7 @@ class FloodField:
             "z": hashlib.sha256(self.terrain.z.tobytes()).hexdigest(),
             "n": hashlib.sha256(self.terrain.n2.tobytes()).hexdigest(),
             "inflow0": [float(q[0]) for _, q in self._hyd], "rivers": [h.river for h in self.flood.inflows],
-            "stage": self.flood.downstream_stage_m, "spinup_h": spinup_h, "params": list(self.params),
+            "stage": exit_stage_m(self.flood, 0.0), "spinup_h": spinup_h, "params": list(self.params),
             "kernel": 2,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
@@ -313,6 +326,9 @@ class FloodField:
         if until_s <= self.time_s:
             return
         rain, q = self.forcing(self.time_s, until_s)
+        if self.flood.downstream_stage is not None:
+            fixed = self.terrain.bf_kind == 1
+            self.terrain.bf_value[fixed] = exit_stage_m(self.flood, 0.5 * (self.time_s + until_s))
         self.time_s = K.flood_advance(self.state, self.terrain, self.params, self.time_s, until_s, rain,
                                       q if q.size else np.zeros(1), self.acc)
         self.stage_log.append((self.time_s, self.stages()))
@@ -353,6 +369,27 @@ class FloodField:
         u = np.where(wet, qxc / hs, 0.0)
         v = np.where(wet, qyc / hs, 0.0)
         return u, v, np.hypot(u, v)
+
+    def raise_bed(self, cells: np.ndarray, dz_m: float) -> int:
+        """Raise the bed of dry ``cells`` (flat indices) by ``dz_m`` (sandbags on an embankment); return how many.
+
+        Wet cells are left alone (a sandbag wall is built in the dry), so water volume is unchanged.
+        """
+        cells = np.asarray(cells, dtype=np.int64)
+        z, h = self.terrain.z.ravel(), self.state.h.ravel()
+        dry = cells[h[cells] < K.H_WET]
+        z[dry] += dz_m
+        return int(dry.size)
+
+    def speed_at(self, cells: np.ndarray) -> np.ndarray:
+        """Cell-centred speed (m/s) at flat ``cells`` only (as :meth:`velocity_m_s`, without the whole grid)."""
+        r, c = np.divmod(np.asarray(cells, dtype=np.int64), self.state.h.shape[1])
+        h = self.state.h[r, c]
+        qx, qy = self.state.qx[0], self.state.qy[0]
+        u = 0.5 * (qx[r, c] + qx[r, c + 1])
+        v = 0.5 * (qy[r, c] + qy[r + 1, c])
+        wet = h >= K.H_WET
+        return np.where(wet, np.hypot(u, v) / np.where(wet, h, 1.0), 0.0)
 
     def hazard_rating(self) -> np.ndarray:
         """DEFRA hazard rating now (dimensionless)."""

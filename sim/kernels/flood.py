@@ -227,6 +227,8 @@ def _pass_continuity(st: FloodState, tr: FloodTerrain, dt: float, dx: float, t_e
                      clamp: np.ndarray) -> None:
     """Depth update from limited fluxes; store limited fluxes in slot 0; per-tile wet flag and max depth."""
     h, lim = st.h, st.lim
+    h_max, t_wet, hr_max = st.h_max, st.t_wet, st.hr_max  # bound outside the prange (numba parfor drops
+    # writes through a NamedTuple attribute inside the loop body: measured, h_max stayed at its start value)
     qxn, qyn, qxo, qyo = st.qx[1], st.qy[1], st.qx[0], st.qy[0]
     nr, nc = h.shape
     ntc = (nc + TILE - 1) // TILE
@@ -256,17 +258,17 @@ def _pass_continuity(st: FloodState, tr: FloodTerrain, dt: float, dx: float, t_e
                     hn = 0.0
                 h[i, j] = hn
                 if hn > H_EPS:
-                    if hn > st.h_max[i, j]:
-                        st.h_max[i, j] = hn
+                    if hn > h_max[i, j]:
+                        h_max[i, j] = hn
                     if hn >= H_WET:
-                        if st.t_wet[i, j] < 0.0:
-                            st.t_wet[i, j] = t_end
+                        if t_wet[i, j] < 0.0:
+                            t_wet[i, j] = t_end
                         ux = 0.5 * (qw + qe) / hn
                         uy = 0.5 * (qn + qs) / hn
                         hr = hn * (np.sqrt(ux * ux + uy * uy) + 0.5)
                         hr += 0.0 if hn <= 0.25 else (0.5 if hn <= 0.75 else 1.0)
-                        if hr > st.hr_max[i, j]:
-                            st.hr_max[i, j] = hr
+                        if hr > hr_max[i, j]:
+                            hr_max[i, j] = hr
 
 
 @njit(cache=True)

@@ -149,3 +149,59 @@ def flow_accumulation(order: np.ndarray, receiver: np.ndarray, weight: np.ndarra
     out = np.zeros(w.size, dtype=np.float64)
     _accumulate(np.ascontiguousarray(order, dtype=np.int64), rec, w, out)
     return out.reshape(np.shape(receiver))
+
+
+@njit(cache=True)
+def _spill_from(z, mask, seed, dr, dc, spill, base):
+    nrows, ncols = z.shape
+    done = np.zeros(z.shape, dtype=np.bool_)
+    heap = [(0.0, np.int64(0))]
+    heap.pop()
+    for r in range(nrows):
+        for c in range(ncols):
+            if mask[r, c] and seed[r, c]:
+                spill[r, c] = z[r, c]
+                base[r, c] = z[r, c]
+                done[r, c] = True
+                heapq.heappush(heap, (np.float64(z[r, c]), np.int64(r * ncols + c)))
+    while len(heap) > 0:
+        level, idx = heapq.heappop(heap)
+        r = idx // ncols
+        c = idx - r * ncols
+        for k in range(8):
+            rr = r + dr[k]
+            cc = c + dc[k]
+            if rr < 0 or cc < 0 or rr >= nrows or cc >= ncols:
+                continue
+            if done[rr, cc] or not mask[rr, cc]:
+                continue
+            done[rr, cc] = True
+            lv = max(level, np.float64(z[rr, cc]))
+            spill[rr, cc] = lv
+            base[rr, cc] = base[r, c]
+            heapq.heappush(heap, (lv, np.int64(rr * ncols + cc)))
+    return spill, base
+
+
+def spill_levels(elevation_m: np.ndarray, mask: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Water level at which each cell first connects to a seed cell, and that seed's elevation.
+
+    A priority flood from the ``seeds`` (e.g. river channel cells): ``spill[r, c]`` is the lowest level
+    (m) of water standing in the seeds that reaches the cell over the terrain (the minimax elevation of a
+    path), and ``base`` the elevation of the seed it connects to. ``spill − base`` is a height above the
+    nearest drainage (HAND) that respects ridges. Cells outside ``mask`` or not connected get NaN.
+
+    Parameters
+    ----------
+    elevation_m : (nrows, ncols) float array, m.
+    mask : (nrows, ncols) bool, True inside the domain.
+    seeds : (nrows, ncols) bool, True at the seed cells.
+    """
+    z = np.nan_to_num(np.asarray(elevation_m, dtype=np.float64), nan=np.inf)
+    mask = np.ascontiguousarray(mask, dtype=np.bool_)
+    seeds = np.ascontiguousarray(seeds, dtype=np.bool_)
+    if z.shape != mask.shape or z.shape != seeds.shape:
+        raise ValueError("spill_levels: elevation, mask and seeds must have the same shape")
+    spill = np.full(z.shape, np.nan)
+    base = np.full(z.shape, np.nan)
+    return _spill_from(z, mask, seeds, D8_DR, D8_DC, spill, base)

@@ -94,7 +94,9 @@ def test_chain_runs_fire_and_landslides_on_one_clock(district100):
     from sim.scenario import Plan
 
     hz = load_component(scenarios_dir() / "hazards" / "yangtze_2020_chain.yaml", "hazard")
-    hz = hz.model_copy(update={"flood": None})
+    # a wetter slope (scale 3) so that some debris surely reaches a road in the draw
+    hz = hz.model_copy(update={"flood": None, "landslide": hz.landslide.model_copy(
+        update={"susceptibility_scale": 3.0})})
     chain = HazardChain(district100, hz, Plan(name="t"), np.random.default_rng(5), 48 * 3600.0)
     assert {c.name for c in chain.components} == {"fire", "landslide"}
     for k in range(48):

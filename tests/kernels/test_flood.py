@@ -104,3 +104,20 @@ def test_wrapper_rejects_bad_arrays():
         K.flood_advance(bad, tr, p, 0.0, 1.0, 0.0, np.zeros(1), K.new_accumulator())
     with pytest.raises(ValueError, match="bad parameters"):
         K.flood_advance(s, tr, p._replace(theta=1.5), 0.0, 1.0, 0.0, np.zeros(1), K.new_accumulator())
+
+
+def test_max_depth_first_wetting_and_hazard_maximum_are_recorded():
+    # regression: writes through the state NamedTuple inside the parallel loop were dropped by numba
+    nr, nc = 16, 16
+    tr = K.build_terrain(np.zeros((nr, nc)), 0.03, np.ones((nr, nc), bool))
+    h = np.zeros((nr, nc))
+    h[8, 8] = 1.0
+    st = K.new_state(h)
+    p = K.FloodParams(dx=10.0, theta=0.7, alpha=0.7, dt_max=5.0, dt_fixed=0.0)
+    K.flood_advance(st, tr, p, 0.0, 60.0, 0.0, np.zeros(1), K.new_accumulator())
+    wet = st.h > K.H_EPS
+    assert wet.sum() > 1
+    assert (st.h_max[wet] >= st.h[wet]).all()
+    assert st.h_max[8, 9] > st.h[8, 9] > 0.0  # the wave passed and receded
+    newly = (st.h_max >= K.H_WET) & (h == 0.0)
+    assert newly.any() and (st.t_wet[newly] > 0.0).all() and (st.hr_max[newly] > 0.0).all()

@@ -101,3 +101,42 @@ def test_masked_cells_are_outside():
     assert np.isnan(filled[:, 0]).all() and order.size == 20
     rec, _ = d8_receivers(filled, mask, 1.0)
     assert (rec[:, 0] == -1).all()
+
+
+def _spill_reference(z, mask, seeds):
+    """Minimax-path level by plain fixed-point iteration (8 neighbours)."""
+    import numpy as np
+
+    spill = np.where(seeds & mask, z, np.inf)
+    while True:
+        pad = np.pad(spill, 1, constant_values=np.inf)
+        best = np.full(z.shape, np.inf)
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                best = np.minimum(best, pad[1 + dr:1 + dr + z.shape[0], 1 + dc:1 + dc + z.shape[1]])
+        new = np.where(mask, np.minimum(spill, np.maximum(z, best)), np.inf)
+        if np.array_equal(new, spill):
+            return np.where(np.isfinite(new), new, np.nan)
+        spill = new
+
+
+def test_spill_levels_equal_the_minimax_path_reference():
+    import numpy as np
+
+    from sim.kernels.routing import spill_levels
+
+    rng = np.random.default_rng(3)
+    z = rng.uniform(0, 50, (30, 40))
+    mask = rng.random((30, 40)) > 0.05
+    seeds = np.zeros_like(mask)
+    seeds[15, :] = True  # a river across the middle
+    spill, base = spill_levels(z, mask, seeds)
+    ref = _spill_reference(z, mask, seeds)
+    assert np.allclose(np.nan_to_num(spill, nan=-1), np.nan_to_num(ref, nan=-1))
+    assert (spill[mask & ~np.isnan(spill)] >= z[mask & ~np.isnan(spill)]).all()
+    assert np.allclose(base[seeds & mask], z[seeds & mask])
+    # a ridge: cells behind a 100 m wall connect only above the wall's height
+    z2 = np.zeros((5, 9))
+    z2[:, 4] = 100.0
+    s2, _ = spill_levels(z2, np.ones_like(z2, bool), np.eye(5, 9, dtype=bool) & (np.arange(9) < 4))
+    assert (s2[:, 5:] == 100.0).all() and (s2[:, :4] == 0.0).all()

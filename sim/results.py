@@ -1,0 +1,87 @@
+"""``RunResult``: the tidy outputs of one run, written atomically to ``results/<run>/`` as Parquet + JSON.
+
+Tables (fixed schemas, units in the column names):
+
+* ``timeseries`` — one row per recorded time: people by state, flooded and burned area, road km open,
+  slowed and closed, team utilisation, shelter occupancy, stock levels;
+* ``township_timeseries`` — people by state per township and recorded time (long format);
+* ``events`` — time_s, type, node, actor, target, details (JSON);
+* ``townships`` — one row per township: population, exposed, warned in time, evacuated, casualties;
+* ``requests`` — supply requests and whether each was met in time;
+* ``summary`` (JSON) — headline figures; ``provenance`` (JSON) — inputs' hashes, version, seed, timings.
+
+The folder is first written as ``.<name>.partial`` next to its destination and renamed into place, so a
+reader never sees half a result; an existing complete folder is replaced only when ``overwrite``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+TABLES = ("timeseries", "township_timeseries", "events", "townships", "requests")
+
+
+@dataclass
+class RunResult:
+    """All outputs of one run."""
+
+    timeseries: pd.DataFrame
+    township_timeseries: pd.DataFrame
+    events: pd.DataFrame
+    townships: pd.DataFrame
+    requests: pd.DataFrame
+    summary: dict
+    provenance: dict
+    parameters: list[dict] = field(default_factory=list)
+
+    def write(self, folder: Path | str, overwrite: bool = True) -> Path:
+        """Write every table (Parquet) and the JSON files into ``folder`` atomically; return the folder."""
+        folder = Path(folder)
+        if folder.exists() and not overwrite:
+            raise FileExistsError(f"{folder} exists; pass overwrite=True or choose another run name")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = folder.parent / f".{folder.name}.partial"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        for name in TABLES:
+            getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
+        for name, obj in (("summary", self.summary), ("provenance", self.provenance),
+                          ("parameters", self.parameters)):
+            (tmp / f"{name}.json").write_text(json.dumps(obj, ensure_ascii=False, indent=1, default=_json_default),
+                                              encoding="utf-8")
+        if folder.exists():
+            old = folder.parent / f".{folder.name}.old"
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(folder, old)
+            os.replace(tmp, folder)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, folder)
+        return folder
+
+    @classmethod
+    def read(cls, folder: Path | str) -> RunResult:
+        """Read a folder written by :meth:`write`."""
+        folder = Path(folder)
+        if not (folder / "summary.json").exists():
+            raise FileNotFoundError(f"{folder} holds no complete run result (summary.json missing)")
+        tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+        js = {name: json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+              for name in ("summary", "provenance", "parameters")}
+        return cls(**tables, **js)
+
+
+def _json_default(o):
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    return str(o)
