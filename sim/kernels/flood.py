@@ -355,7 +355,78 @@ def _refresh_tiles(st: FloodState, tr: FloodTerrain, raining: bool, ntr: int, nt
         if nxt[t] == 1:
             st.tile_list[n] = t
             n += 1
+        nxt[t] = 0
     st.n_active[0] = n
+
+
+@njit(cache=True)
+def _neighbour_need(di: int, dj: int) -> int:
+    """Wet-border bit of a tile that makes its neighbour at offset (di, dj) active (see ``_border_bits``)."""
+    if di == -1:
+        return 32 if dj == -1 else (2 if dj == 0 else 64)
+    if di == 1:
+        return 128 if dj == -1 else (4 if dj == 0 else 256)
+    return 8 if dj == -1 else 16
+
+
+@njit(cache=True)
+def _refresh_active(st: FloodState, tr: FloodTerrain, raining: bool, ntr: int, ntc: int, always: np.ndarray,
+                    n_always: int, new_list: np.ndarray) -> None:
+    """Refresh the active set like :func:`_refresh_tiles`, visiting only active, forced and raining tiles.
+
+    Within a call of the kernel only an active tile's wet border can wake a neighbour, so the whole-grid scan
+    is needed once per call (at entry) and this one per step. ``always`` lists the forced (and, when it rains,
+    raining) tiles; ``new_list`` is scratch of one entry per tile. ``tile_next`` is all zero on entry and exit.
+    """
+    nr, nc = st.h.shape
+    act = st.tile_active
+    nxt = st.tile_next
+    n_new = 0
+    n_old = st.n_active[0]
+    for k in range(n_old + n_always):
+        t = st.tile_list[k] if k < n_old else always[k - n_old]
+        bits = st.tile_wet[t]
+        if tr.force_tiles[t] == 1:
+            bits = 511
+        elif raining and tr.rain_tiles[t] == 1:
+            bits |= 1
+        if bits == 0:
+            continue
+        if nxt[t] == 0:
+            nxt[t] = 1
+            new_list[n_new] = t
+            n_new += 1
+        ti = t // ntc
+        tj = t - ti * ntc
+        for a in range(max(ti - 1, 0), min(ti + 2, ntr)):
+            for b in range(max(tj - 1, 0), min(tj + 2, ntc)):
+                if a == ti and b == tj:
+                    continue
+                if bits & _neighbour_need(a - ti, b - tj):
+                    u = a * ntc + b
+                    if nxt[u] == 0:
+                        nxt[u] = 1
+                        new_list[n_new] = u
+                        n_new += 1
+    for k in range(n_old):
+        t = st.tile_list[k]
+        if nxt[t] == 0:
+            act[t] = 0
+            r0, r1, c0, c1 = _tile_bounds(np.int64(t), ntc, nr, nc)
+            for s in range(2):
+                st.qx[s, r0:r1, c0:c1] = 0.0
+                st.qy[s, r0:r1, c0:c1] = 0.0
+                if c1 == nc:
+                    st.qx[s, r0:r1, nc] = 0.0
+                if r1 == nr:
+                    st.qy[s, nr, c0:c1] = 0.0
+    srt = np.sort(new_list[:n_new])
+    for k in range(n_new):
+        t = srt[k]
+        act[t] = 1
+        nxt[t] = 0
+        st.tile_list[k] = t
+    st.n_active[0] = n_new
 
 
 @njit(cache=True)
@@ -391,6 +462,14 @@ def flood_advance_kernel(st: FloodState, tr: FloodTerrain, p: FloodParams, t_s: 
     raining = rain_m_s > 0.0
     _scan_tiles(st, tr, ntr, ntc)
     _refresh_tiles(st, tr, raining, ntr, ntc)
+    ntiles = ntr * ntc
+    always = np.empty(ntiles, np.int64)
+    n_always = 0
+    for u in range(ntiles):
+        if tr.force_tiles[u] == 1 or (raining and tr.rain_tiles[u] == 1):
+            always[n_always] = u
+            n_always += 1
+    new_list = np.empty(ntiles, np.int64)
     t = t_s
     rain_cells = 0.0
     if raining:
@@ -439,7 +518,7 @@ def flood_advance_kernel(st: FloodState, tr: FloodTerrain, p: FloodParams, t_s: 
         acc[ACC_STEPS] += 1.0
         acc[ACC_CELL_UPDATES] += st.n_active[0] * TILE * TILE
         acc[ACC_DT_MIN] = min(acc[ACC_DT_MIN], dt)
-        _refresh_tiles(st, tr, raining, ntr, ntc)
+        _refresh_active(st, tr, raining, ntr, ntc, always, n_always, new_list)
         t = t_end
     return t
 

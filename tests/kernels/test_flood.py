@@ -121,3 +121,27 @@ def test_max_depth_first_wetting_and_hazard_maximum_are_recorded():
     assert st.h_max[8, 9] > st.h[8, 9] > 0.0  # the wave passed and receded
     newly = (st.h_max >= K.H_WET) & (h == 0.0)
     assert newly.any() and (st.t_wet[newly] > 0.0).all() and (st.hr_max[newly] > 0.0).all()
+
+
+def test_fast_tile_refresh_equals_the_whole_grid_refresh():
+    rng = np.random.default_rng(4)
+    nr, nc = 45, 61
+    z = rng.uniform(0, 5, (nr, nc))
+    tr = K.build_terrain(z, 0.03, np.ones((nr, nc), bool), sources=[(3, 3, 0, 1.0)])
+    ntr, ntc = (nr + K.TILE - 1) // K.TILE, (nc + K.TILE - 1) // K.TILE
+    for _ in range(20):
+        h = np.where(rng.random((nr, nc)) < 0.03, rng.uniform(0, 1, (nr, nc)), 0.0)
+        a, b = K.new_state(h), K.new_state(h)
+        for s in (a, b):  # an earlier active set to start from
+            K._scan_tiles(s, tr, ntr, ntc)
+            K._refresh_tiles(s, tr, False, ntr, ntc)
+        h2 = np.where(rng.random((nr, nc)) < 0.5, h, 0.0)  # some water drains away
+        for s in (a, b):
+            s.h[...] = h2
+            K._scan_active(s, tr, ntc)
+        K._refresh_tiles(a, tr, False, ntr, ntc)
+        always = np.flatnonzero(tr.force_tiles).astype(np.int64)
+        K._refresh_active(b, tr, False, ntr, ntc, always, always.size, np.empty(ntr * ntc, np.int64))
+        assert a.n_active[0] == b.n_active[0]
+        assert np.array_equal(a.tile_list[:a.n_active[0]], b.tile_list[:b.n_active[0]])
+        assert np.array_equal(a.tile_active, b.tile_active) and not b.tile_next.any()
