@@ -117,7 +117,10 @@ class District:
         r, c = self.grid.rowcol(x_m, y_m)
         if self.grid.inside(r, c) and self.cell_node[r, c] >= 0:
             return int(self.cell_node[r, c])
-        tree = cKDTree(np.column_stack([self.road_csr.node_x_m, self.road_csr.node_y_m]))
+        tree = self.__dict__.get("_node_tree")
+        if tree is None:  # built once per district
+            tree = cKDTree(np.column_stack([self.road_csr.node_x_m, self.road_csr.node_y_m]))
+            self.__dict__["_node_tree"] = tree
         return int(tree.query([x_m, y_m])[1])
 
     def summary(self) -> dict:

@@ -17,6 +17,7 @@ reader never sees half a result; an existing complete folder is replaced only wh
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -54,14 +55,19 @@ class RunResult:
             getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
         for name, obj in (("summary", self.summary), ("provenance", self.provenance),
                           ("parameters", self.parameters)):
-            (tmp / f"{name}.json").write_text(json.dumps(obj, ensure_ascii=False, indent=1, default=_json_default),
-                                              encoding="utf-8")
+            (tmp / f"{name}.json").write_text(
+                json.dumps(_finite(obj), ensure_ascii=False, indent=1, default=_json_default, allow_nan=False),
+                encoding="utf-8")
         if folder.exists():
             old = folder.parent / f".{folder.name}.old"
             if old.exists():
                 shutil.rmtree(old)
             os.replace(folder, old)
-            os.replace(tmp, folder)
+            try:
+                os.replace(tmp, folder)
+            except OSError:
+                os.replace(old, folder)  # put the previous result back
+                raise
             shutil.rmtree(old)
         else:
             os.replace(tmp, folder)
@@ -79,9 +85,22 @@ class RunResult:
         return cls(**tables, **js)
 
 
+def _finite(obj):
+    """Replace NaN and ±inf (also numpy scalars) by None, recursively, so the JSON is standard."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if hasattr(obj, "item") and getattr(obj, "ndim", 1) == 0:
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
 def _json_default(o):
-    if hasattr(o, "item"):
-        return o.item()
+    if hasattr(o, "tolist"):
+        return o.tolist()
     if isinstance(o, Path):
         return str(o)
     return str(o)

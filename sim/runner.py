@@ -1,8 +1,8 @@
 """Find the model builder by name, so the engine (``sim``) never imports the model package (DESIGN §2).
 
-A builder is a callable ``(scenario, *, progress=None, duration_h=None) -> RunResult``. The default is the
-district model; ``$FULING_SIM_BUILDER`` (``package.module:function``) points the CLI and the sweep runner
-at another one.
+A builder is a callable ``(scenario, *, district=None, progress=None, duration_h=None) -> RunResult``.
+The default is the district model; ``$FULING_SIM_BUILDER`` (``package.module:function``) points the CLI
+and the sweep runner at another one.
 """
 
 from __future__ import annotations

@@ -296,6 +296,9 @@ class EvacuationPlan(_Frozen):
 
     order_level: Level = Field("orange", description="warning level at which evacuation is ordered")
     townships: list[Township] = Field(default_factory=list, description="empty = every exposed township")
+    destination: Literal["nearest", "township"] = Field(
+        "nearest", description="where evacuees go: the nearest open shelter, or their own township's shelter "
+                               "(then the nearest open one when it is full)")
 
 
 class TeamsPlan(_Frozen):

@@ -223,6 +223,7 @@ class Task:
     cells: np.ndarray | None = None
     links: tuple[int, ...] = ()
     created_s: float = 0.0
+    cause: str = ""  # rescue tasks: "water" needs a boat or a flood-rescue team
 
 
 class RescueTeam(mesa.Agent):
@@ -256,12 +257,12 @@ class RescueTeam(mesa.Agent):
         """Can take a new task now."""
         return self.status == "standby"
 
-    def can(self, kind: str) -> bool:
-        """Whether the team is able to do a task of ``kind``."""
+    def can(self, kind: str, cause: str = "") -> bool:
+        """Whether the team is able to do a task of ``kind`` (rescues from water need a boat)."""
         if kind == "fire":
             return self.has_fire_kit
         if kind == "rescue":
-            return True
+            return self.has_boat or "flood_rescue" in self.capabilities if cause == "water" else True
         if kind == "clear":
             return "debris_clearance" in self.capabilities or self.spec.level in ("township",)
         if kind == "embankment":

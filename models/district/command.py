@@ -68,7 +68,8 @@ class CommandPost(mesa.Agent):
         self.river_flood = hz.flood is not None and bool(hz.flood.inflows)
 
     # ------------------------------------------------------------------ issue
-    def _issue(self, t_s: float, hh: np.ndarray, level: int, order: bool, hazard: str, from_city: bool) -> None:
+    def _issue(self, t_s: float, hh: np.ndarray, level: int, order: bool, hazard: str, from_city: bool,
+               district_wide: bool = False) -> None:
         m = self.model
         tab = m.households
         alive = (tab.active[hh] > 0) & ~np.isin(tab.state[hh], (SHELTERED, RESCUED, DEAD))
@@ -90,8 +91,8 @@ class CommandPost(mesa.Agent):
                **{k: round(v, 1) for k, v in relay.items()}})
         if level >= 2:
             m.responders.mobilise(t_s)
-        if level >= LEVELS.index(m.params.response.mutual_aid_trigger):
-            m.responders.request_mutual_aid(t_s)
+        if district_wide and level >= LEVELS.index(m.params.response.mutual_aid_trigger):
+            m.responders.request_mutual_aid(t_s)  # district-wide river or rain levels, not one local order
 
     # ------------------------------------------------------------------ watch
     def step(self) -> None:
@@ -131,10 +132,10 @@ class CommandPost(mesa.Agent):
         if level > self.flood_level:
             self.flood_level = level
             zone = np.flatnonzero(spill <= red + m.params.command.warn_freeboard_m)
-            self._issue(t_s, zone, level, False, "flood 洪水", from_city=True)
+            self._issue(t_s, zone, level, False, "flood 洪水", from_city=True, district_wide=True)
         if level >= self.order_level:
             zone = np.flatnonzero((spill <= fc + m.params.command.order_freeboard_m) & self.order_townships)
-            self._issue(t_s, zone, level, True, "flood 洪水", from_city=True)
+            self._issue(t_s, zone, level, True, "flood 洪水", from_city=True, district_wide=True)
 
     def _rain(self, t_s: float) -> None:
         m = self.model
@@ -152,11 +153,11 @@ class CommandPost(mesa.Agent):
         if level > self.rain_level:
             self.rain_level = level
             zone = np.flatnonzero(self.storm_area & ((z.stream_height_m <= cp.flash_warn_height_m) | prone))
-            self._issue(t_s, zone, level, False, "rainstorm 暴雨", from_city=True)
+            self._issue(t_s, zone, level, False, "rainstorm 暴雨", from_city=True, district_wide=True)
         if level >= self.order_level:
             zone = np.flatnonzero(self.storm_area & ((z.stream_height_m <= cp.flash_order_height_m) | prone)
                                   & self.order_townships)
-            self._issue(t_s, zone, level, True, "flash flood/landslide 山洪地灾", from_city=True)
+            self._issue(t_s, zone, level, True, "flash flood/landslide 山洪地灾", from_city=True, district_wide=True)
 
     def _slides(self, t_s: float) -> None:
         m = self.model
@@ -172,9 +173,11 @@ class CommandPost(mesa.Agent):
         mask = np.zeros(g.shape, dtype=bool)
         for sid in new["slide_id"]:
             mask.ravel()[slide.runout_cells(int(sid))] = True
-        mask = ndimage.binary_dilation(mask, iterations=max(m.params.command.slide_order_radius_cells, 1))
+        r = m.params.command.slide_order_radius_cells
+        if r > 0:
+            mask = ndimage.binary_dilation(mask, iterations=r)
         hh = m.households_in(np.flatnonzero(mask))
-        self._issue(t_s, hh, 3, True, "landslide 滑坡", from_city=False)
+        self._issue(t_s, hh[self.order_townships[hh]], 3, True, "landslide 滑坡", from_city=False)
 
     def _fire(self, t_s: float) -> None:
         m = self.model

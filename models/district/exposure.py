@@ -6,7 +6,8 @@
   ``v ≥ 2 m/s``). It is applied incrementally — when a household's worst depth rises from ``h0`` to ``h1``,
   each member dies with ``(F(h1) − F(h0)) / (1 − F(h0))`` — so a long exposure never counts twice. Injuries
   follow the worst DEFRA FD2321 hazard class met (shares in ``CasualtyParams``), also incrementally.
-  Vulnerable households (elderly, disabled) get ``vulnerable_multiplier``. Water above ``trapped_depth_m``
+  Vulnerable households (elderly, disabled) get ``vulnerable_multiplier``, homes in old housing
+  ``old_housing_multiplier``. Water above ``trapped_depth_m``
   traps those still at home.
 * **Fire**: people at home when their cell ignites die or are hurt with fixed probabilities; survivors flee.
 * **Debris**: people at home in a landslide's run-out die or are hurt with fixed probabilities; survivors
@@ -28,6 +29,7 @@ from scipy.special import ndtr
 from models.district.households import (
     AT_HOME,
     DEAD,
+    INJURED,
     PREPARING,
     RESCUED,
     SHELTERED,
@@ -71,7 +73,7 @@ class Exposure:
         self.slides_seen = 0
         self.deaths_by_cause = {"flood": 0, "fire": 0, "debris": 0}
         self.injuries_by_cause = {"flood": 0, "fire": 0, "debris": 0}
-        self.max_hr = np.zeros(model.households.n, dtype=np.float32)
+        self.mortality = np.zeros(model.households.n)  # worst cumulative flood mortality share met
         self.normally_dry: np.ndarray | None = None
         self.flood_seen = np.zeros(model.district.grid.shape, dtype=bool)
 
@@ -95,7 +97,8 @@ class Exposure:
         self.deaths_by_cause[cause] += int(dd.sum())
         self.injuries_by_cause[cause] += int(ii.sum())
         gone = h[tab.active[h] == 0]
-        tab.state[gone] = DEAD  # no members left with the household: its (empty) state is moot
+        # no members left with the household: its (empty) state is moot; label it by what happened
+        tab.state[gone] = np.where(tab.dead[gone] > 0, DEAD, INJURED)
         for k, d_, i_ in zip(h.tolist(), dd.tolist(), ii.tolist(), strict=True):
             m.log(t_s, "casualty 伤亡", int(tab.home_node[k]), f"household {k}", cause,
                   {"dead": d_, "injured": i_, "township": m.district.townships[int(tab.township[k])].name})
@@ -132,7 +135,7 @@ class Exposure:
             return
         m.seen[hh] = True
         tab.state[hh[tab.state[hh] == AT_HOME]] = WARNED
-        m.decide(hh, np.ones(hh.size, dtype=bool), t_s, "hazard seen")
+        m.schedule_decision(hh, True, "hazard seen")
 
     def _flood(self, t_s: float) -> None:
         m = self.model
@@ -164,23 +167,25 @@ class Exposure:
             hr = hazard_rating(depth, speed)
             cls = hazard_class(hr).astype(np.int8)
             old_d = tab.max_depth_m[here].astype(np.float64)
-            f_new = jonkman_mortality(np.maximum(depth, old_d), speed, p.flood_mu, p.flood_sigma, p.breach_mu,
-                                      p.breach_sigma)
-            f_old = np.where(old_d > 0, jonkman_mortality(old_d, 0.0 * speed, p.flood_mu, p.flood_sigma,
-                                                          p.breach_mu, p.breach_sigma), 0.0)
+            # cumulative mortality: the worst share met so far (current depth and speed), never counted twice
+            f_now = jonkman_mortality(depth, speed, p.flood_mu, p.flood_sigma, p.breach_mu, p.breach_sigma)
+            f_old = self.mortality[here]
+            f_new = np.maximum(f_now, f_old)
+            self.mortality[here] = f_new
             inj = np.asarray(p.injury_by_hazard_class)
             old_c = tab.max_hazard_class[here]
             i_new = inj[np.maximum(cls, old_c).clip(0)]
             i_old = np.where(old_c >= 0, inj[old_c.clip(0)], 0.0)
-            mult = np.where(tab.vulnerable[here], p.vulnerable_multiplier, 1.0)
+            mult = np.where(tab.vulnerable[here], p.vulnerable_multiplier, 1.0) * np.where(
+                tab.old_housing[here], p.old_housing_multiplier, 1.0)
             self.harm(here, incremental(f_new, f_old) * mult, incremental(i_new, i_old) * mult, "flood", t_s)
             tab.max_depth_m[here] = np.maximum(old_d, depth).astype(np.float32)
             tab.max_hazard_class[here] = np.maximum(old_c, cls)
-            self.max_hr[here] = np.maximum(self.max_hr[here], hr.astype(np.float32))
             deep = here[(depth > m.params.residents.trapped_depth_m) & (tab.active[here] > 0)
                         & (tab.state[here] != TRAPPED) & (tab.state[here] != DEAD)]
             if deep.size:
                 tab.state[deep] = TRAPPED
+                m.trap_cause[deep] = 1
                 m.pending_depart_s[deep] = np.inf
                 m.log(t_s, "trapped by water 被洪水围困", -1, "households 居民", "trapped",
                       {"households": int(deep.size), "persons": int(tab.active[deep].sum())})
@@ -202,7 +207,7 @@ class Exposure:
             if hh.size:
                 tab.hazard_s[hh] = np.minimum(tab.hazard_s[hh], t_s)
                 tab.hit_fire[hh] = True
-                here = hh[np.isin(tab.state[hh], AT_HOME_STATES) & (tab.active[hh] > 0)]
+                here = hh[np.isin(tab.state[hh], AT_HOME_STATES) & (tab.active[hh] > 0) & (tab.trip[hh] < 0)]
                 self.harm(here, np.full(here.size, p.fire_death), np.full(here.size, p.fire_injury), "fire", t_s)
                 flee = here[(tab.active[here] > 0) & (tab.state[here] != DEAD)]
                 if flee.size:  # the home burns: survivors leave now
@@ -231,10 +236,11 @@ class Exposure:
             return
         tab.hazard_s[hh] = np.minimum(tab.hazard_s[hh], t_s)
         tab.hit_debris[hh] = True
-        here = hh[np.isin(tab.state[hh], AT_HOME_STATES) & (tab.active[hh] > 0)]
+        here = hh[np.isin(tab.state[hh], AT_HOME_STATES) & (tab.active[hh] > 0) & (tab.trip[hh] < 0)]
         self.harm(here, np.full(here.size, p.debris_death), np.full(here.size, p.debris_injury), "debris", t_s)
         stuck = here[(tab.active[here] > 0) & (tab.state[here] != DEAD)]
         tab.state[stuck] = TRAPPED
+        m.trap_cause[stuck] = 2
         m.pending_depart_s[stuck] = np.inf
         if stuck.size:
             m.log(t_s, "trapped by debris 被滑坡围困", -1, "households 居民", "trapped",

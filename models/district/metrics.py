@@ -115,6 +115,8 @@ def _townships(model: DistrictModel) -> pd.DataFrame:
         "ordered_persons": by_tw(size * tab.ordered),
         "evacuated_persons": by_tw(tab.active * evac),
         "trapped_persons_end": by_tw(tab.active * (tab.state == TRAPPED)),
+        "homes_burned": np.bincount(tab.township, weights=tab.hit_fire, minlength=n).astype(np.int64),
+        "homes_struck_by_debris": np.bincount(tab.township, weights=tab.hit_debris, minlength=n).astype(np.int64),
         "injured_persons": by_tw(tab.injured),
         "dead_persons": by_tw(tab.dead),
     })
@@ -153,12 +155,17 @@ def summary(model: DistrictModel) -> dict:
         "shelter_turned_away_persons": int(sum(s.turned_away for s in model.shelters)),
         "with_relatives_persons": int(tab.active[tab.shelter == -2].sum()),
         "supply_requests": len(model.supply.requests),
+        "shelter_shortfall": {k: round(sum(s.shortfall.get(k, 0.0) for s in model.shelters), 1)
+                              for k in model.params.supply.daily_need_per_person},
+        "homes_burned": int(tab.hit_fire.sum()),
+        "homes_struck_by_debris": int(tab.hit_debris.sum()),
+        "sandbagged_cells": int(model.responders.sandbag_cells_raised),
         "supply_requests_met_share": model.supply.met_share(model.time_s),
         "teams": len(model.responders.teams),
         "mutual_aid_arrived": bool(model.responders.aid_arrived),
     }
-    arr = tab.arrive_s[np.isfinite(tab.arrive_s) & np.isfinite(tab.depart_s)]
-    dep = tab.depart_s[np.isfinite(tab.arrive_s) & np.isfinite(tab.depart_s)]
+    went = (tab.state == SHELTERED) & np.isfinite(tab.arrive_s) & np.isfinite(tab.depart_s)
+    arr, dep = tab.arrive_s[went], tab.depart_s[went]
     out["evacuation_travel_median_min"] = float(np.median(arr - dep) / 60.0) if arr.size else None
     flood = model.hazards.component("flood")
     if flood is not None:

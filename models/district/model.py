@@ -105,11 +105,19 @@ class DistrictModel(mesa.Model):
         self._next_depart_s = np.inf
         self.seen = np.zeros(tab.n, dtype=bool)
         self._stranded: set[int] = set()
+        self._decisions: list[tuple[np.ndarray, bool, str]] = []
+        self.trap_cause = np.zeros(tab.n, dtype=np.uint8)  # 0 none, 1 water, 2 debris, 3 road cut
         self.exposure = exposure.Exposure(self)
         # network, shelters, depots, teams
         self.roads = RoadTimes(d.road_csr)
         self.closed_by_order = np.zeros(d.road_csr.head.size, dtype=bool)
         self.shelters = [ShelterAgent(self, s, d.node_of(s.x_m, s.y_m)) for s in d.shelters]
+        names = {t.name: i for i, t in enumerate(d.townships)}
+        self._township_shelter = np.full(len(d.townships), -1, dtype=np.int64)
+        for k, sh in enumerate(d.shelters):
+            i = names.get(sh.township, -1)
+            if i >= 0 and self._township_shelter[i] < 0 and sh.kind == "short_term":
+                self._township_shelter[i] = k
         self._shelters_at: dict[int, list[int]] = {}
         for k, sh in enumerate(self.shelters):
             self._shelters_at.setdefault(sh.node, []).append(k)
@@ -195,7 +203,9 @@ class DistrictModel(mesa.Model):
         self.hazards.advance(t)  # 1–2 forcing and hazards
         c1 = clock()
         self._network()  # 3
+        self._resume_stranded(t)
         c2 = clock()
+        self._decide_scheduled(t)  # households warned or alarmed last step decide now
         if t >= self._next_command_s:  # 4 warnings: command post
             self.command.step()
             self._next_command_s = t + self.params.response.dispatch_interval_min * 60.0
@@ -265,7 +275,22 @@ class DistrictModel(mesa.Model):
             home = tab.state[hh] == AT_HOME
             tab.state[hh[home]] = WARNED
             who = hh[stimulus & np.isin(tab.state[hh], (WARNED, STAYED))]
-            self.decide(who, np.zeros(who.size, dtype=bool), t, "warning" if not order else "order")
+            self.schedule_decision(who, False, "order" if order else "warning")
+
+    def schedule_decision(self, hh: np.ndarray, seen: bool, why: str) -> None:
+        """Let households that got a new message or saw the hazard decide at the start of the next step.
+
+        They are ``warned`` until then.
+        """
+        if hh.size:
+            self._decisions.append((hh, seen, why))
+
+    def _decide_scheduled(self, t: float) -> None:
+        pending, self._decisions = self._decisions, []
+        tab = self.households
+        for hh, seen, why in pending:
+            hh = hh[np.isin(tab.state[hh], (WARNED, STAYED)) & (tab.active[hh] > 0)]
+            self.decide(hh, np.full(hh.size, seen), t, why)
 
     def decide(self, hh: np.ndarray, seen: np.ndarray, t: float, why: str) -> None:
         """Run :meth:`Household.decide` and log the decision wave."""
@@ -284,16 +309,20 @@ class DistrictModel(mesa.Model):
         if t < self._next_depart_s:
             return
         tab = self.households
-        go = np.flatnonzero(self.pending_depart_s <= t)
-        go = go[(tab.state[go] == PREPARING) & (tab.active[go] > 0)]
-        self.pending_depart_s[go] = np.inf
+        due = np.flatnonzero(self.pending_depart_s <= t)
+        self.pending_depart_s[due] = np.inf
+        go = due[(tab.state[due] == PREPARING) & (tab.active[due] > 0)]
         rest = self.pending_depart_s[np.isfinite(self.pending_depart_s)]
         self._next_depart_s = float(rest.min()) if rest.size else np.inf
         if go.size == 0:
             return
         mode = np.where(tab.car[go] | self.responders.assisted[go], 0, 1)
-        ids = self.traffic.add_trips(tab.home_node[go], np.full(go.size, -1), mode, tab.active[go], go,
-                                     tab.depart_s[go])
+        dest = np.full(go.size, -1, dtype=np.int64)
+        if self.scenario.plan.evacuation.destination == "township":
+            own = self._township_shelter[tab.township[go]]
+            open_ = np.array([not s.full for s in self.shelters] + [False])
+            dest = np.where((own >= 0) & open_[own], own, -1)
+        ids = self.traffic.add_trips(tab.home_node[go], dest, mode, tab.active[go], go, tab.depart_s[go])
         tab.trip[go] = ids
         tab.state[go] = TRAVELLING
         self.log(t, "departures 出发", -1, "households 居民", "shelters",
@@ -301,44 +330,70 @@ class DistrictModel(mesa.Model):
                                                                                                   mode.sum())})
 
     def _arrivals(self, rep) -> None:
+        """Admit arriving households; send a refused one on to the nearest shelter that fits it.
+
+        When no shelter can take it, the household goes to relatives (shelter −2).
+        """
         tab = self.households
-        if rep.arrived.size:
-            redirect = []
-            for trip, dest in zip(rep.arrived.tolist(), rep.arrived_dest.tolist(), strict=True):
-                h = int(self.traffic.trip_tag[trip])
-                if tab.state[h] != TRAVELLING:
-                    continue
-                # the shelter reached, else another one at the same node with room
-                here = [dest] + [k for k in self._shelters_at[self.shelters[dest].node] if k != dest]
-                got = next((k for k in here if self.shelters[k].admit(int(tab.active[h]))), None)
-                if got is not None:
+        refused: list[tuple[int, int, int]] = []
+        for trip, dest, t_arr in zip(rep.arrived.tolist(), rep.arrived_dest.tolist(), rep.arrived_t_s.tolist(),
+                                     strict=True):
+            h = int(self.traffic.trip_tag[trip])
+            if int(tab.trip[h]) != trip or tab.state[h] not in (TRAVELLING, TRAPPED):
+                continue  # a trip whose household was rescued meanwhile
+            persons = int(tab.active[h])
+            # the shelter reached, else another one at the same node with room
+            here = [dest] + [k for k in self._shelters_at[self.shelters[dest].node] if k != dest]
+            got = next((k for k in here if self.shelters[k].admit(persons, count_refusal=k == dest)), None)
+            if got is not None:
+                tab.state[h] = SHELTERED
+                tab.shelter[h] = got
+                tab.arrive_s[h] = t_arr
+                tab.trip[h] = -1
+                self._stranded.discard(h)
+            else:
+                refused.append((trip, h, self.shelters[dest].node))
+        if refused:
+            self.traffic.set_open(np.array([not s.full for s in self.shelters]))
+            on, off = [], []
+            for trip, h, node in refused:
+                persons = int(tab.active[h])
+                room = [k for k, s in enumerate(self.shelters) if s.capacity - s.occupancy >= persons]
+                times = [self.roads.to(self.shelters[k].node)[node] for k in room]
+                best = int(np.argmin(times)) if room else -1
+                if best >= 0 and np.isfinite(times[best]):
+                    self.traffic.redirect(np.array([trip]), np.array([room[best]]))
+                    tab.state[h] = TRAVELLING
+                    on.append(h)
+                else:
                     tab.state[h] = SHELTERED
-                    tab.shelter[h] = got
+                    tab.shelter[h] = -2
                     tab.arrive_s[h] = rep.t_end_s
                     tab.trip[h] = -1
-                else:
-                    redirect.append(trip)
-            if redirect:
-                open_mask = np.array([not s.full for s in self.shelters])
-                if open_mask.any():
-                    self.traffic.set_open(open_mask)
-                    self.traffic.redirect(np.array(redirect), np.full(len(redirect), -1))
-                    self.log(rep.t_end_s, "shelter full 避难场所满员", -1, "shelters", "redirect",
-                             {"households": len(redirect)})
-                else:
-                    hh = self.traffic.trip_tag[np.array(redirect)]
-                    tab.state[hh] = SHELTERED
-                    tab.shelter[hh] = -2
-                    tab.arrive_s[hh] = rep.t_end_s
-                    tab.trip[hh] = -1
-                    self.log(rep.t_end_s, "all shelters full 全部满员", -1, "shelters", "relatives",
-                             {"households": int(hh.size), "persons": int(tab.active[hh].sum())})
+                    off.append(h)
+            if on:
+                self.log(rep.t_end_s, "shelter full 避难场所满员", -1, "shelters", "redirect",
+                         {"households": len(on), "persons": int(tab.active[np.array(on)].sum())})
+            if off:
+                self.log(rep.t_end_s, "no shelter with room 无可用避难场所", -1, "shelters", "relatives",
+                         {"households": len(off), "persons": int(tab.active[np.array(off)].sum())})
         if rep.no_route.size:
             hh = self.traffic.trip_tag[rep.no_route]
-            hh = hh[tab.state[hh] == TRAVELLING]
-            tab.state[hh] = TRAPPED
-            self._stranded.update(hh.tolist())
-            if hh.size:
+            keep = tab.state[hh] == TRAVELLING
+            hh, trips = hh[keep], rep.no_route[keep]
+            if hh.size and not self.traffic.open_mask.any():
+                # no shelter has room anywhere: people go to relatives or friends instead
+                self.traffic.retire(trips)
+                tab.state[hh] = SHELTERED
+                tab.shelter[hh] = -2
+                tab.arrive_s[hh] = rep.t_end_s
+                tab.trip[hh] = -1
+                self.log(rep.t_end_s, "no shelter with room 无可用避难场所", -1, "shelters", "relatives",
+                         {"households": int(hh.size), "persons": int(tab.active[hh].sum())})
+            elif hh.size:
+                tab.state[hh] = TRAPPED
+                self.trap_cause[hh] = 3
+                self._stranded.update(hh.tolist())
                 self.log(rep.t_end_s, "no route 道路中断被困", -1, "households 居民", "trapped",
                          {"households": int(hh.size), "persons": int(tab.active[hh].sum())})
 

@@ -122,6 +122,9 @@ class CasualtyParams(_Frozen):
     vulnerable_multiplier: float = Field(2.0, ge=1, description="× flood mortality and injury for vulnerable people",
                                          json_schema_extra=_src("FD2321 people-vulnerability score doubles for "
                                                                 "the elderly, infirm and disabled"))
+    old_housing_multiplier: float = Field(1.5, ge=1, description="× flood mortality and injury in old housing",
+                                          json_schema_extra=_src("assumption; FD2321 area vulnerability rises for "
+                                                                 "poorer building stock"))
     fire_death: float = Field(0.002, ge=0, le=1, description="death probability of a person at home when it burns",
                               json_schema_extra=_src("assumption; residents of Chinese forest-fire areas are "
                                                      "rarely killed (the 2022 Chongqing fires: none)"))

@@ -78,7 +78,7 @@ class Responders:
     def _arrive_aid(self, t_s: float) -> None:
         m = self.model
         p = m.params.response
-        next_id = max(t.spec.team_id for t in self.teams) + 1
+        next_id = max((t.spec.team_id for t in self.teams), default=-1) + 1
         for name, (lon, lat) in MUTUAL_AID_ENTRIES.items():
             x, y = project_lonlat(lon, lat)
             node = m.district.node_of(float(x), float(y))
@@ -105,6 +105,15 @@ class Responders:
         if (not self.aid_arrived and np.isfinite(self.aid_requested_s)
                 and t_s >= self.aid_requested_s + m.params.response.mutual_aid_delay_h * 3600.0):
             self._arrive_aid(t_s)
+        p = m.params.response
+        for team in self.teams:  # idle teams past their shift go to rest before taking new work
+            if team.status == "standby" and np.isfinite(team.shift_start_s) and \
+                    t_s - team.shift_start_s >= p.shift_h * 3600.0:
+                team.status = "resting"
+                team.rest_until_s = t_s + p.rest_h * 3600.0
+                team.shift_start_s = np.nan
+        self._team_nodes = np.array([t.node for t in self.teams], dtype=np.int64)
+        self._standby = np.array([t.available for t in self.teams], dtype=bool)
         unserved: dict[str, int] = {}
         tasks = (self._fire_tasks(t_s) + self._rescue_tasks(t_s) + self._clear_tasks(t_s)
                  + self._embankment_tasks(t_s) + self._assist_tasks(t_s))
@@ -136,14 +145,18 @@ class Responders:
                   {f"{k}_tasks": v for k, v in unserved.items()})
 
     def _nearest(self, task: Task) -> tuple[RescueTeam | None, float]:
-        times = self.model.roads.to(task.node)
-        best, best_t = None, np.inf
-        for team in self.teams:
-            if team.available and team.can(task.kind):
-                tt = times[team.node]
-                if tt < best_t:
-                    best, best_t = team, tt
-        return best, float(best_t)
+        """Return the capable team on standby with the shortest travel time to the task (ties: lowest index)."""
+        if not self._standby.any():
+            return None, np.inf
+        times = np.where(self._standby, self.model.roads.to(task.node)[self._team_nodes], np.inf)
+        for k in np.argsort(times, kind="stable"):
+            if not np.isfinite(times[k]):
+                break
+            team = self.teams[k]
+            if team.can(task.kind, task.cause):
+                self._standby[k] = False
+                return team, float(times[k])
+        return None, np.inf
 
     def _fire_tasks(self, t_s: float) -> list[Task]:
         fire = self.model.hazards.component("fire")
@@ -177,7 +190,8 @@ class Responders:
             hh = hh[: max(1, int(np.searchsorted(persons, cap, side="right")))]
             self.rescue_assigned[hh] = True
             x, y = float(m.district.road_csr.node_x_m[nd]), float(m.district.road_csr.node_y_m[nd])
-            out.append(Task("rescue", int(nd), x, y, households=hh, created_s=t_s))
+            water = bool((m.trap_cause[hh] == 1).any())
+            out.append(Task("rescue", int(nd), x, y, households=hh, created_s=t_s, cause="water" if water else ""))
         return out
 
     def _clear_tasks(self, t_s: float) -> list[Task]:
@@ -323,7 +337,7 @@ class Responders:
         tab = m.households
         hh = team.task.households
         go = hh[(tab.state[hh] == STAYED) & (tab.active[hh] > 0)]
-        self.assisted[hh] = True
+        self.assisted[go] = True
         self.assist_assigned[hh] = False
         tab.aided[go] = True
         tab.state[go] = PREPARING

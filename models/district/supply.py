@@ -170,11 +170,13 @@ class Logistics:
         return sum(d.items.get(item, 0.0) for d in self.in_transit if d.request_id in ids)
 
     def team_request(self, team: RescueTeam, task: Task, now_s: float, travel_s: float) -> None:
-        """Teams ask for what the task consumes: fire kits for fires, medical kits for rescues."""
+        """Teams ask for what the task consumes: fire kits, medical kits, sandbags and a pump for embankments."""
         if task.kind == "fire":
             items = {"fire_kits": np.ceil(team.spec.size_persons / 10.0)}
         elif task.kind == "rescue" and task.households is not None:
             items = {"medical_kits": float(len(task.households))}
+        elif task.kind == "embankment":
+            items = {"sandbags": float(self.model.params.supply.sandbags_per_team), "pumps": 1.0}
         else:
             return
         self._new_request(now_s, team.spec.name, "team", team.index, task.node, items)

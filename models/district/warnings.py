@@ -4,7 +4,10 @@ A message (a warning level, possibly with an evacuation order) is issued by the 
 set of households. It is relayed district → township → village with log-normal delays, and reaches each
 household by the first of the plan's channels that reaches it: cell-broadcast SMS, emergency broadcast and
 TV/internet go out from the district directly; village loudspeakers from the village; grid workers walk door
-to door from the village, vulnerable households first, at a limited number of visits per hour per worker.
+to door from the village, vulnerable households first, at a limited number of visits per hour per worker
+(an order's round pre-empts warning rounds still under way). Approximations: the village relay delay is
+drawn per household (villages are not modelled below the township), and channel delays share the relay's
+log-normal spread.
 Each issue becomes one batch of (household, time, level, order) sorted by time; :meth:`WarningChain.due`
 hands out what has arrived by a time.
 """
@@ -83,8 +86,10 @@ class WarningChain:
         self.rng = rng
         self.batches: list[_Batch] = []
         self.next_due_s = np.inf
-        # grid workers are busy until this time in each township (visits queue behind earlier issues)
+        # grid workers are busy until these times in each township: orders queue behind earlier orders only
+        # (they pre-empt warning rounds); warnings queue behind every earlier round
         self.worker_free_s = np.zeros(households_per_township.size)
+        self.worker_free_order_s = np.zeros(households_per_township.size)
 
     def _lognormal(self, median_min: float, size: int) -> np.ndarray:
         if median_min <= 0:
@@ -131,7 +136,8 @@ class WarningChain:
             first = np.searchsorted(tw_sorted, np.arange(n_tw))
             rank = np.arange(n) - first[tw_sorted]
             rate_per_s = self.workers * p.visits_per_hour / 3600.0
-            start = np.maximum(t_village[key], self.worker_free_s[tw_sorted])
+            busy = self.worker_free_order_s if order else np.maximum(self.worker_free_s, self.worker_free_order_s)
+            start = np.maximum(t_village[key], busy[tw_sorted])
             t_visit = start + (rank + 1) / rate_per_s[tw_sorted]
             visit = np.empty(n)
             visit[key] = t_visit
@@ -139,7 +145,10 @@ class WarningChain:
             visited = visit <= best
             ends = np.zeros(n_tw)
             np.maximum.at(ends, tw_sorted, t_visit)
-            self.worker_free_s = np.maximum(self.worker_free_s, ends)
+            if order:
+                self.worker_free_order_s = np.maximum(self.worker_free_order_s, ends)
+            else:
+                self.worker_free_s = np.maximum(self.worker_free_s, ends)
         ok = np.isfinite(best)
         order_idx = np.argsort(best[ok], kind="stable")
         batch = _Batch(hh=hh[ok][order_idx], time_s=best[ok][order_idx], level=int(level), order=bool(order))

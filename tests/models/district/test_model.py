@@ -11,6 +11,7 @@ from models.district import DistrictModel
 from models.district.agents import Household, RescueTeam, ShelterAgent
 from models.district.households import SHELTERED, STATES, TRAPPED, TRAVELLING
 from models.district.metrics import build_result
+from models.district.params import ModelParams, ResponseParams
 from sim.kernels.traffic import ON_NETWORK, WAITING
 from sim.scenario import DistrictSpec
 
@@ -33,14 +34,17 @@ def _check_invariants(m: DistrictModel) -> None:
     placed = np.bincount(tab.shelter[tab.shelter >= 0], weights=tab.active[tab.shelter >= 0],
                          minlength=len(m.shelters))
     occ = np.array([s.occupancy for s in m.shelters])
-    assert (occ >= placed).all() and (occ <= np.array([s.capacity for s in m.shelters])).all()
+    assert np.array_equal(occ, placed) and (occ <= np.array([s.capacity for s in m.shelters])).all()
     # every supply item is conserved
     assert max(abs(v) for v in m.supply.balance().values()) < 1e-6
 
 
+BUSY_PARAMS = ModelParams(response=ResponseParams(shift_h=2.0, rest_h=1.0, mutual_aid_delay_h=1.0))
+
+
 @pytest.fixture(scope="module")
 def busy_run(busy_scenario, district100):
-    m = DistrictModel(busy_scenario, district=district100)
+    m = DistrictModel(busy_scenario, district=district100, params=BUSY_PARAMS)
     _check_invariants(m)
     n = int(round(m.duration_s / m.dt_s))
     for _ in range(n):
@@ -61,7 +65,12 @@ def test_people_and_supplies_are_conserved_at_every_step(busy_run):
     for k in ("warning 预警", "evacuation order 转移令", "decision wave 决策", "departures 出发", "dispatch 派遣",
               "arrival 到达", "ignition 起火", "landslide 滑坡", "supply request 物资申请"):
         assert k in kinds, k
+    # shifts end and teams rest; the neighbours' teams arrive; trucks deliver and requests are met
+    for k in ("handover 交接", "mutual aid arrival 增援到达", "delivery 物资送达"):
+        assert k in kinds, k
+    assert s["supply_requests_met_share"] > 0
     ts = r.timeseries
+    assert (ts["persons_warned"] > 0).any()  # warned households decide at the next step: the state is seen
     persons = ts[[f"persons_{st}" for st in STATES]].sum(axis=1)
     assert (persons == 1_115_016).all()
     tts = r.township_timeseries
@@ -80,7 +89,7 @@ def test_mesa_api_tells_the_truth_about_every_household(busy_run):
     assert len(m.agents_by_type[ShelterAgent]) == len(m.district.shelters)
     assert len(m.agents_by_type[RescueTeam]) >= len(m.district.teams)
     busy = m.agents_by_type[RescueTeam].select(lambda t: t.status in ("travelling", "working"))
-    assert len(busy) >= 0
+    assert len(busy) == sum(t.status in ("travelling", "working") for t in m.responders.teams)
 
 
 def test_fire_teams_work_the_fire(busy_run):
@@ -88,8 +97,8 @@ def test_fire_teams_work_the_fire(busy_run):
     ev = r.events
     fire_dispatch = ev[(ev["type"] == "dispatch 派遣") & (ev["target"] == "fire")]
     assert len(fire_dispatch) >= 1
-    assert busy_run.fireline_cells + sum(
-        c.work[-1].held_cells for c in busy_run.responders.crews.values() if c.work) >= 0
+    ign = busy_run.hazards.component("fire").ignitions
+    assert ign["held_by_crews"].sum() + ign["extinguished_by_crews"].sum() + ign["fireline_cells"].sum() > 0
 
 
 def _digest(m: DistrictModel) -> tuple:
@@ -102,7 +111,7 @@ def _digest(m: DistrictModel) -> tuple:
 
 
 def test_same_seed_same_results_different_seed_differs(busy_scenario, district100, busy_run):
-    again = DistrictModel(busy_scenario, district=district100)
+    again = DistrictModel(busy_scenario, district=district100, params=BUSY_PARAMS)
     again.run()
     assert _digest(again) == _digest(busy_run)
     other = DistrictModel(busy_scenario.model_copy(update={"run": busy_scenario.run.model_copy(
@@ -157,7 +166,7 @@ def test_all_shelters_full_sends_people_to_relatives(district100):
     assert arrived.size > 0
     assert (tab.shelter[arrived] == -2).all() and (tab.state[arrived] == SHELTERED).all()
     assert all(s.occupancy == 0 for s in m.shelters)
-    assert "all shelters full 全部满员" in {e[1] for e in m.events}
+    assert "no shelter with room 无可用避难场所" in {e[1] for e in m.events}
 
 
 def test_no_team_available_leaves_trapped_households_waiting(district100):
@@ -177,3 +186,49 @@ def test_no_team_available_leaves_trapped_households_waiting(district100):
     m2.households.state[trapped] = TRAPPED
     m2.run()
     assert (m2.households.state[trapped] != TRAPPED).sum() > 0
+
+
+def test_evacuees_go_to_their_township_shelter_when_the_plan_says_so(district100):
+    sc = scenario("landslide_rainstorm", hours=3.0)
+    plan = sc.plan.model_copy(update={"evacuation": sc.plan.evacuation.model_copy(
+        update={"destination": "township"})})
+    probe = DistrictModel(sc, district=district100)
+    tab = probe.households
+    times = np.stack([probe.roads.to(s.node) for s in probe.shelters])  # (shelters, nodes)
+    nearest = np.argmin(times[:, tab.home_node], axis=0)
+    own = probe._township_shelter[tab.township]
+    # households whose nearest shelter is not their township's (a few hundred)
+    pick = np.flatnonzero((own >= 0) & (nearest != own) & np.isfinite(times[own.clip(0), tab.home_node]))[:300]
+    assert pick.size > 50
+    for name, s in (("nearest", sc), ("township", sc.model_copy(update={"plan": plan}))):
+        m = DistrictModel(s, district=district100)
+        m.command._issue(0.0, pick, 3, True, "test", from_city=False)
+        m.run()
+        arrived = pick[m.households.shelter[pick] >= 0]
+        assert arrived.size > 20
+        at_own = (m.households.shelter[arrived] == own[arrived]).mean()
+        if name == "township":
+            assert at_own > 0.9
+        else:
+            assert at_own < 0.1
+
+
+def test_a_shelter_without_room_for_the_household_sends_it_on(district100):
+    sc = scenario("landslide_rainstorm", hours=3.0)
+    m = DistrictModel(sc, district=district100)
+    tab = m.households
+    big = np.flatnonzero(tab.size >= 3)
+    tw = int(tab.township[big[0]])
+    mine = big[tab.township[big] == tw][:100]
+    for s in m.shelters:  # no shelter has room for a household of 3, except one
+        s.capacity = 2
+    m.shelters[-1].capacity = 100_000
+    m.command._issue(0.0, mine, 3, True, "test", from_city=False)
+    for _ in range(int(m.duration_s / m.dt_s)):
+        m.step()
+        _check_invariants(m)
+    done = mine[np.isfinite(tab.arrive_s[mine])]
+    assert done.size > 0
+    assert (tab.shelter[done] == len(m.shelters) - 1).all()  # the only shelter that fits them
+    refused = sum(s.turned_away for s in m.shelters)
+    assert refused <= int(tab.size[mine].sum())  # each household refused at most once, not every step
