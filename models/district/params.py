@@ -10,10 +10,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Level = Literal["blue", "yellow", "orange", "red"]
 LEVELS: tuple[str, ...] = ("blue", "yellow", "orange", "red")
+CHANNELS: tuple[str, ...] = ("cell_broadcast_sms", "emergency_broadcast", "tv_internet", "loudspeaker", "grid_worker")
+RELAYS: tuple[str, ...] = ("city_to_district", "district_to_township", "township_to_village")
+
+
+def _check_keys(name: str, d: dict, keys: tuple[str, ...], lo: float, hi: float) -> None:
+    missing = [k for k in keys if k not in d]
+    extra = [k for k in d if k not in keys]
+    if missing or extra:
+        raise ValueError(f"{name}: needs exactly the keys {list(keys)} (missing {missing}, unknown {extra})")
+    bad = {k: v for k, v in d.items() if not lo <= v <= hi}
+    if bad:
+        raise ValueError(f"{name}: values must lie in [{lo}, {hi}], got {bad}")
 LEVEL_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
 
 
@@ -74,6 +86,14 @@ class WarningParams(_Frozen):
     visits_per_hour: float = Field(12.0, gt=0, description="door-to-door visits per grid worker per hour",
                                    json_schema_extra=_src("assumption"))
 
+    @model_validator(mode="after")
+    def _complete(self) -> WarningParams:
+        _check_keys("warnings.relay_delay_min", self.relay_delay_min, RELAYS, 0.0, 1440.0)
+        _check_keys("warnings.reach_urban", self.reach_urban, CHANNELS, 0.0, 1.0)
+        _check_keys("warnings.reach_rural", self.reach_rural, CHANNELS, 0.0, 1.0)
+        _check_keys("warnings.channel_delay_min", self.channel_delay_min, CHANNELS, 0.0, 1440.0)
+        return self
+
 
 class ResidentParams(_Frozen):
     """How households decide and how long they take to leave."""
@@ -102,6 +122,11 @@ class ResidentParams(_Frozen):
                                    json_schema_extra=_src("assumption"))
     trapped_depth_m: float = Field(0.5, ge=0, description="water above normal at home that traps a household",
                                    json_schema_extra=_src("DEFRA FD2321: wading unsafe above ~0.5 m for most"))
+
+    @model_validator(mode="after")
+    def _complete(self) -> ResidentParams:
+        _check_keys("residents.level_compliance", self.level_compliance, LEVELS, 0.0, 1.0)
+        return self
 
 
 class CasualtyParams(_Frozen):
@@ -218,6 +243,16 @@ class SupplyParams(_Frozen):
                                        json_schema_extra=_src("assumption"))
     sandbags_per_team: int = Field(500, ge=0, description="sandbags a flood team draws on dispatch",
                                    json_schema_extra=_src("assumption"))
+
+    @model_validator(mode="after")
+    def _known_items(self) -> SupplyParams:
+        from sim.facilities import ITEMS
+
+        unknown = [k for k in self.daily_need_per_person if k not in ITEMS]
+        if unknown or any(v < 0 for v in self.daily_need_per_person.values()):
+            raise ValueError(f"supply.daily_need_per_person: items must be among {list(ITEMS)} with needs ≥ 0 "
+                             f"(unknown {unknown})")
+        return self
 
 
 class ModelParams(_Frozen):

@@ -65,3 +65,19 @@ def test_stage_and_rainstorm_levels():
     assert rainstorm_level(lambda h: {12.0: 80, 6.0: 55, 3.0: 40}[h]) == 1
     assert rainstorm_level(lambda h: {12.0: 90, 6.0: 80, 3.0: 60}[h]) == 2
     assert rainstorm_level(lambda h: {12.0: 150, 6.0: 120, 3.0: 101}[h]) == 3
+
+
+def test_incomplete_or_out_of_range_parameters_are_refused():
+    from pydantic import ValidationError
+
+    from models.district.params import ResidentParams, SupplyParams
+
+    with pytest.raises(ValidationError, match="missing"):
+        WarningParams(reach_urban={"cell_broadcast_sms": 0.9})
+    with pytest.raises(ValidationError, match=r"\[0.0, 1.0\]"):
+        WarningParams(reach_rural={"cell_broadcast_sms": 1.5, "emergency_broadcast": 0.5, "tv_internet": 0.3,
+                                   "loudspeaker": 0.8, "grid_worker": 1.0})
+    with pytest.raises(ValidationError, match="level_compliance"):
+        ResidentParams(level_compliance={"blue": 0.1})
+    with pytest.raises(ValidationError, match="water_l"):
+        SupplyParams(daily_need_per_person={"water": 3.0})
