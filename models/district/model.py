@@ -391,10 +391,12 @@ class DistrictModel(mesa.Model):
                 self.log(rep.t_end_s, "no shelter with room 无可用避难场所", -1, "shelters", "relatives",
                          {"households": int(hh.size), "persons": int(tab.active[hh].sum())})
             elif hh.size:
-                tab.state[hh] = TRAPPED
-                self.trap_cause[hh] = 3
-                self._stranded.update(hh.tolist())
-                self.log(rep.t_end_s, "no route 道路中断被困", -1, "households 居民", "trapped",
+                # every road to an open shelter is cut: they go back and shelter in place (stayed); they decide
+                # again at the next message or sight of the hazard. Trapped is kept for water and debris.
+                self.traffic.retire(trips)
+                tab.trip[hh] = -1
+                tab.state[hh] = STAYED
+                self.log(rep.t_end_s, "no route: shelter in place 道路中断就地避险", -1, "households 居民", "stayed",
                          {"households": int(hh.size), "persons": int(tab.active[hh].sum())})
 
     def _resume_stranded(self, t: float) -> None:

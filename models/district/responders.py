@@ -184,14 +184,21 @@ class Responders:
         need, node = need[order], node[order]
         cap = m.params.response.rescue_capacity_persons
         out: list[Task] = []
-        for nd in dict.fromkeys(node.tolist()):
-            hh = need[node == nd]
+        limit = max(1, int(self._standby.sum()))  # no more tasks than teams that could take one now
+        # nodes in order of their most urgent household; households of a node keep the priority order
+        first_nodes, first_idx = np.unique(node, return_index=True)
+        by_node = np.argsort(node, kind="stable")
+        starts = np.searchsorted(node[by_node], first_nodes)
+        ends = np.append(starts[1:], node.size)
+        for j in np.argsort(first_idx, kind="stable")[:limit]:
+            hh = need[by_node[starts[j]:ends[j]]]
             persons = np.cumsum(tab.active[hh])
             hh = hh[: max(1, int(np.searchsorted(persons, cap, side="right")))]
             self.rescue_assigned[hh] = True
+            nd = int(first_nodes[j])
             x, y = float(m.district.road_csr.node_x_m[nd]), float(m.district.road_csr.node_y_m[nd])
             water = bool((m.trap_cause[hh] == 1).any())
-            out.append(Task("rescue", int(nd), x, y, households=hh, created_s=t_s, cause="water" if water else ""))
+            out.append(Task("rescue", nd, x, y, households=hh, created_s=t_s, cause="water" if water else ""))
         return out
 
     def _clear_tasks(self, t_s: float) -> list[Task]:
@@ -247,6 +254,7 @@ class Responders:
         node = tab.home_node[need]
         cap = m.params.response.rescue_capacity_persons
         out: list[Task] = []
+        limit = min(limit, max(1, int(self._standby.sum())))
         for nd in dict.fromkeys(node.tolist()):
             hh = need[node == nd]
             persons = np.cumsum(tab.active[hh])

@@ -9,7 +9,7 @@ import pytest
 
 from models.district import DistrictModel
 from models.district.agents import Household, RescueTeam, ShelterAgent
-from models.district.households import SHELTERED, STATES, TRAPPED, TRAVELLING
+from models.district.households import SHELTERED, STATES, STAYED, TRAPPED, TRAVELLING
 from models.district.metrics import build_result
 from models.district.params import ModelParams, ResponseParams
 from sim.kernels.traffic import ON_NETWORK, WAITING
@@ -139,14 +139,14 @@ def test_every_road_into_a_township_closed(district100):
         m.step()
         _check_invariants(m)
     # nobody from the cut-off township reached a shelter by road: the only ones sheltered live at a shelter's
-    # own node; those who tried to leave are stranded (trapped) at home nodes
+    # own node; those who tried to leave found no route and shelter in place (stayed)
     inside = mine[(tab.state[mine] == SHELTERED) & (tab.shelter[mine] >= 0)]
     shelter_nodes = np.array([m.shelters[k].node for k in tab.shelter[inside]], dtype=np.int64)
     assert np.array_equal(shelter_nodes, tab.home_node[inside])
-    tried = mine[tab.state[mine] == TRAPPED]
-    assert tried.size > 0
-    assert np.isin(m.current_node(tried), nodes).all()
-    assert "no route 道路中断被困" in {e[1] for e in m.events}
+    assert not np.isin(tab.state[mine], (TRAVELLING,)).any()
+    tried = mine[(tab.state[mine] == STAYED) & np.isfinite(tab.depart_s[mine])]
+    assert tried.size > 0 and (tab.trip[tried] == -1).all()
+    assert "no route: shelter in place 道路中断就地避险" in {e[1] for e in m.events}
 
 
 def test_all_shelters_full_sends_people_to_relatives(district100):
