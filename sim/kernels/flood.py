@@ -294,6 +294,19 @@ def _scan_active(st: FloodState, tr: FloodTerrain, ntc: int) -> None:
 
 
 @njit(cache=True)
+def _zero_tile_faces(st: FloodState, t: np.int64, ntc: int, nr: int, nc: int) -> None:
+    """Zero both flux slots on the faces a tile owns (it dropped out of the active set)."""
+    r0, r1, c0, c1 = _tile_bounds(t, ntc, nr, nc)
+    for s in range(2):
+        st.qx[s, r0:r1, c0:c1] = 0.0
+        st.qy[s, r0:r1, c0:c1] = 0.0
+        if c1 == nc:
+            st.qx[s, r0:r1, nc] = 0.0
+        if r1 == nr:
+            st.qy[s, nr, c0:c1] = 0.0
+
+
+@njit(cache=True)
 def _refresh_tiles(st: FloodState, tr: FloodTerrain, raining: bool, ntr: int, ntc: int) -> None:
     """Active tiles = wet, forced (inflow, fixed level) or raining tiles, plus the neighbours wet cells border.
 
@@ -343,14 +356,7 @@ def _refresh_tiles(st: FloodState, tr: FloodTerrain, raining: bool, ntr: int, nt
     n = 0
     for t in range(ntr * ntc):
         if act[t] == 1 and nxt[t] == 0:
-            r0, r1, c0, c1 = _tile_bounds(np.int64(t), ntc, nr, nc)
-            for s in range(2):
-                st.qx[s, r0:r1, c0:c1] = 0.0
-                st.qy[s, r0:r1, c0:c1] = 0.0
-                if c1 == nc:
-                    st.qx[s, r0:r1, nc] = 0.0
-                if r1 == nr:
-                    st.qy[s, nr, c0:c1] = 0.0
+            _zero_tile_faces(st, np.int64(t), ntc, nr, nc)
         act[t] = nxt[t]
         if nxt[t] == 1:
             st.tile_list[n] = t
@@ -412,14 +418,7 @@ def _refresh_active(st: FloodState, tr: FloodTerrain, raining: bool, ntr: int, n
         t = st.tile_list[k]
         if nxt[t] == 0:
             act[t] = 0
-            r0, r1, c0, c1 = _tile_bounds(np.int64(t), ntc, nr, nc)
-            for s in range(2):
-                st.qx[s, r0:r1, c0:c1] = 0.0
-                st.qy[s, r0:r1, c0:c1] = 0.0
-                if c1 == nc:
-                    st.qx[s, r0:r1, nc] = 0.0
-                if r1 == nr:
-                    st.qy[s, nr, c0:c1] = 0.0
+            _zero_tile_faces(st, np.int64(t), ntc, nr, nc)
     srt = np.sort(new_list[:n_new])
     for k in range(n_new):
         t = srt[k]
