@@ -213,8 +213,7 @@ class Exposure:
                 if flee.size:  # the home burns: survivors leave now
                     tab.state[flee] = PREPARING
                     tab.depart_s[flee] = t_s
-                    m.pending_depart_s[flee] = t_s
-                    m._next_depart_s = min(m._next_depart_s, t_s)
+                    m.schedule_departure(flee, t_s)
         if new.size:  # households near newly burning cells see fire and smoke (earlier ones were told)
             mask = np.zeros(m.district.grid.shape, dtype=bool)
             mask.ravel()[new] = True

@@ -46,6 +46,7 @@ class HouseholdTable:
     disabled: np.ndarray  # int16
     old_housing: np.ndarray  # bool, lives in an old residential area (PLAN_FACTS key project 6)
     car: np.ndarray  # bool
+    vulnerable: np.ndarray  # bool, has an elderly or disabled member (static, kept to avoid recomputing)
     # dynamic
     state: np.ndarray  # int8 state of the active members
     active: np.ndarray  # int16 members still with the household (size − injured − dead)
@@ -72,11 +73,6 @@ class HouseholdTable:
     def n(self) -> int:
         """Number of households."""
         return int(self.home_cell.size)
-
-    @property
-    def vulnerable(self) -> np.ndarray:
-        """Households with an elderly or disabled member (bool)."""
-        return (self.elderly > 0) | (self.disabled > 0)
 
     def persons_by_state(self) -> np.ndarray:
         """Persons per state (int64, ``len(STATES)``); sums to the population at every step."""
@@ -150,6 +146,7 @@ def synthesise(district: District, params: PopulationParams, rng: np.random.Gene
     return HouseholdTable(
         home_cell=home_cell, home_node=node, township=township, urban=urban, size=size, elderly=elderly,
         children=children, disabled=disabled, old_housing=old_housing, car=car,
+        vulnerable=(elderly > 0) | (disabled > 0),
         state=np.full(n, AT_HOME, dtype=np.int8), active=size.copy(), injured=np.zeros(n, np.int16),
         dead=np.zeros(n, np.int16), level=np.full(n, NO_LEVEL, np.int8), ordered=np.zeros(n, bool),
         aided=np.zeros(n, bool), next_warning_s=inf.copy(), next_level=np.full(n, NO_LEVEL, np.int8),

@@ -102,6 +102,8 @@ class DistrictModel(mesa.Model):
         self._cell_ptr, self._cell_order = cell_index(tab.home_cell, d.grid.nrows * d.grid.ncols)
         self.zones = compute_zones(d, tab.home_cell, self.hazards.component("landslide"))
         self.pending_depart_s = np.full(tab.n, np.inf)
+        self._pending = np.zeros(0, dtype=np.int64)
+        self._pending_dirty = False  # set whenever pending_depart_s gains entries outside _depart
         self._next_depart_s = np.inf
         self.seen = np.zeros(tab.n, dtype=bool)
         self._stranded: set[int] = set()
@@ -297,22 +299,32 @@ class DistrictModel(mesa.Model):
         if hh.size == 0:
             return
         leavers, stayers = Household.decide(self, hh, seen, t)
-        self.pending_depart_s[leavers] = self.households.depart_s[leavers]
-        if leavers.size:
-            self._next_depart_s = min(self._next_depart_s, float(self.pending_depart_s[leavers].min()))
+        self.schedule_departure(leavers, self.households.depart_s[leavers])
         tab = self.households
         self.log(t, "decision wave 决策", -1, "households 居民", why,
                  {"leave": int(leavers.size), "stay": int(stayers.size),
                   "persons_leave": int(tab.active[leavers].sum()), "persons_stay": int(tab.active[stayers].sum())})
 
+    def schedule_departure(self, hh: np.ndarray, t_s: np.ndarray | float) -> None:
+        """Households ``hh`` (preparing) leave at ``t_s``."""
+        if hh.size == 0:
+            return
+        self.pending_depart_s[hh] = t_s
+        self._pending_dirty = True
+        self._next_depart_s = min(self._next_depart_s, float(np.min(self.pending_depart_s[hh])))
+
     def _depart(self, t: float) -> None:
         if t < self._next_depart_s:
             return
         tab = self.households
-        due = np.flatnonzero(self.pending_depart_s <= t)
+        # households with a departure scheduled (finite ``pending_depart_s``); a small set, not all households
+        pend = np.flatnonzero(np.isfinite(self.pending_depart_s)) if self._pending_dirty else self._pending
+        due_mask = self.pending_depart_s[pend] <= t
+        due, self._pending = pend[due_mask], pend[~due_mask]
+        self._pending_dirty = False
         self.pending_depart_s[due] = np.inf
         go = due[(tab.state[due] == PREPARING) & (tab.active[due] > 0)]
-        rest = self.pending_depart_s[np.isfinite(self.pending_depart_s)]
+        rest = self.pending_depart_s[self._pending]
         self._next_depart_s = float(rest.min()) if rest.size else np.inf
         if go.size == 0:
             return

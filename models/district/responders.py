@@ -350,8 +350,7 @@ class Responders:
         tab.aided[go] = True
         tab.state[go] = PREPARING
         tab.depart_s[go] = m.time_s
-        m.pending_depart_s[go] = m.time_s
-        m._next_depart_s = min(m._next_depart_s, m.time_s)
+        m.schedule_departure(go, m.time_s)
         m.log(m.time_s, "evacuation help 协助转移", team.task.node, team.spec.name, "households",
               {"households": int(go.size), "persons": int(tab.active[go].sum())})
         return True
