@@ -30,7 +30,6 @@ from models.district.households import (
     SHELTERED,
     STATES,
     STAYED,
-    TRAPPED,
     TRAVELLING,
     WARNED,
     cell_index,
@@ -45,7 +44,6 @@ from models.district.warnings import WarningChain
 from models.district.zones import compute_zones
 from sim.district import District, load_district
 from sim.hazards.chain import HazardChain
-from sim.kernels.traffic import ON_NETWORK, WAITING
 from sim.scenario import Scenario
 from sim.traffic import Traffic
 
@@ -106,9 +104,8 @@ class DistrictModel(mesa.Model):
         self._pending_dirty = False  # set whenever pending_depart_s gains entries outside _depart
         self._next_depart_s = np.inf
         self.seen = np.zeros(tab.n, dtype=bool)
-        self._stranded: set[int] = set()
         self._decisions: list[tuple[np.ndarray, bool, str]] = []
-        self.trap_cause = np.zeros(tab.n, dtype=np.uint8)  # 0 none, 1 water, 2 debris, 3 road cut
+        self.trap_cause = np.zeros(tab.n, dtype=np.uint8)  # 0 none, 1 water, 2 debris
         self.exposure = exposure.Exposure(self)
         # network, shelters, depots, teams
         self.roads = RoadTimes(d.road_csr)
@@ -205,7 +202,6 @@ class DistrictModel(mesa.Model):
         self.hazards.advance(t)  # 1–2 forcing and hazards
         c1 = clock()
         self._network()  # 3
-        self._resume_stranded(t)
         c2 = clock()
         self._decide_scheduled(t)  # households warned or alarmed last step decide now
         if t >= self._next_command_s:  # 4 warnings: command post
@@ -220,7 +216,6 @@ class DistrictModel(mesa.Model):
         c4 = clock()
         rep = self.traffic.step(t_prev)
         self._arrivals(rep)
-        self._resume_stranded(t)
         c5 = clock()
         self.exposure.update(t)
         c6 = clock()
@@ -351,8 +346,8 @@ class DistrictModel(mesa.Model):
         for trip, dest, t_arr in zip(rep.arrived.tolist(), rep.arrived_dest.tolist(), rep.arrived_t_s.tolist(),
                                      strict=True):
             h = int(self.traffic.trip_tag[trip])
-            if int(tab.trip[h]) != trip or tab.state[h] not in (TRAVELLING, TRAPPED):
-                continue  # a trip whose household was rescued meanwhile
+            if int(tab.trip[h]) != trip or tab.state[h] != TRAVELLING:
+                continue  # not this household's current trip
             persons = int(tab.active[h])
             # the shelter reached, else another one at the same node with room
             here = [dest] + [k for k in self._shelters_at[self.shelters[dest].node] if k != dest]
@@ -362,7 +357,6 @@ class DistrictModel(mesa.Model):
                 tab.shelter[h] = got
                 tab.arrive_s[h] = t_arr
                 tab.trip[h] = -1
-                self._stranded.discard(h)
             else:
                 refused.append((trip, h, self.shelters[dest].node))
         if refused:
@@ -410,23 +404,6 @@ class DistrictModel(mesa.Model):
                 tab.state[hh] = STAYED
                 self.log(rep.t_end_s, "no route: shelter in place 道路中断就地避险", -1, "households 居民", "stayed",
                          {"households": int(hh.size), "persons": int(tab.active[hh].sum())})
-
-    def _resume_stranded(self, t: float) -> None:
-        """Households stranded on the road travel on when a route opens again (the traffic model resumed them)."""
-        tab = self.households
-        if not self._stranded:
-            return
-        ids = np.fromiter(self._stranded, dtype=np.int64)
-        ok = ids[(tab.state[ids] == TRAPPED) & (tab.trip[ids] >= 0)]
-        self._stranded = set(ok.tolist())
-        if ok.size == 0:
-            return
-        back = ok[np.isin(self.traffic.trip_status[tab.trip[ok]], (WAITING, ON_NETWORK))]
-        if back.size:
-            tab.state[back] = TRAVELLING
-            self._stranded.difference_update(back.tolist())
-            self.log(t, "route reopened 道路恢复继续转移", -1, "households 居民", "shelters",
-                     {"households": int(back.size), "persons": int(tab.active[back].sum())})
 
     # ------------------------------------------------------------------ record
     def _record(self) -> None:

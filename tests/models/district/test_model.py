@@ -27,9 +27,7 @@ def _check_invariants(m: DistrictModel) -> None:
     # people travelling are exactly the people in trips still waiting or on the network
     moving = np.isin(m.traffic.trip_status, (WAITING, ON_NETWORK))
     assert int(m.traffic.trip_persons[moving].sum()) == int(by_state[TRAVELLING])
-    assert set(np.unique(tab.state[tab.trip >= 0])) <= {TRAVELLING, TRAPPED}  # trapped: stranded en route
-    stranded = tab.trip[(tab.trip >= 0) & (tab.state == TRAPPED)]
-    assert not np.isin(m.traffic.trip_status[stranded], (WAITING, ON_NETWORK)).any()
+    assert set(np.unique(tab.state[tab.trip >= 0])) <= {TRAVELLING}
     # shelters hold exactly the sheltered and rescued people placed in them
     placed = np.bincount(tab.shelter[tab.shelter >= 0], weights=tab.active[tab.shelter >= 0],
                          minlength=len(m.shelters))
