@@ -330,27 +330,9 @@ def _refresh_tiles(st: FloodState, tr: FloodTerrain, raining: bool, ntr: int, nt
         nxt[t] = 1
         for a in range(max(ti - 1, 0), min(ti + 2, ntr)):
             for b in range(max(tj - 1, 0), min(tj + 2, ntc)):
-                di = a - ti
-                dj = b - tj
-                if di == 0 and dj == 0:
+                if a == ti and b == tj:
                     continue
-                need = 0
-                if di == -1 and dj == 0:
-                    need = 2
-                elif di == 1 and dj == 0:
-                    need = 4
-                elif di == 0 and dj == -1:
-                    need = 8
-                elif di == 0 and dj == 1:
-                    need = 16
-                elif di == -1 and dj == -1:
-                    need = 32
-                elif di == -1 and dj == 1:
-                    need = 64
-                elif di == 1 and dj == -1:
-                    need = 128
-                else:
-                    need = 256
+                need = _neighbour_need(a - ti, b - tj)
                 if bits & need:
                     nxt[a * ntc + b] = 1
     n = 0
