@@ -209,6 +209,7 @@ def run(
             console.print(f"complete result already at [bold]{out_dir}[/] (same scenario); --force to run again",
                           highlight=False)
             _print_run_summary(prev.summary)
+            _print_scorecard(prev, sc, out_dir)
             return
     t0 = time.perf_counter()
     try:
@@ -233,6 +234,94 @@ def run(
     _print_run_summary(result.summary)
     console.print(f"results written to [bold]{out_dir}[/] (timeseries, township_timeseries, events, townships, "
                   "requests .parquet; summary, provenance, parameters .json)", highlight=False)
+    _print_scorecard(result, sc, out_dir)
+
+
+def _print_scorecard(result, sc: Scenario, out_dir: Path) -> None:
+    """Print and write (``scorecard.*`` in the run folder) the one-run scorecard of the plan's targets."""
+    from sim.report import rich_table, write
+    from sim.scorecard import build_scorecard
+
+    card = build_scorecard({sc.plan.name: [(sc.run.seed, result)]})
+    card.meta.update({"hazard": sc.hazard.name, "replicates": 1, "base_seed": sc.run.seed})
+    console.print(rich_table(card, title=f"scorecard 预案评分卡 — plan {sc.plan.name}, one run (seed {sc.run.seed})"))
+    console.print("one run gives no interval: [bold]fuling-sim compare --replicates N[/] for means, 95 % intervals "
+                  "and P(target met)", highlight=False)
+    write(card, out_dir)
+
+
+@app.command()
+def compare(
+    hazard: Annotated[str, typer.Option(help="hazard: a name in scenarios/hazards (e.g. yangtze_2020_chain) or a "
+                                             "file")] = "yangtze_2020_chain",
+    plans: Annotated[list[str] | None, typer.Option(help="plans: names in scenarios/plans or files; the first is "
+                                                         "the reference (repeat the option or list them)")] = None,
+    replicates: Annotated[int, typer.Option(help="seeds per plan (SeedSequence children of --seed)", min=1,
+                                            max=1000)] = 3,
+    seed: Annotated[int, typer.Option(help="base seed of the replicate seeds", min=0)] = 20200820,
+    hours: Annotated[float | None, typer.Option(help="simulated hours (default: the default run's duration)",
+                                                min=0.01)] = None,
+    district: Annotated[Path | None, typer.Option(help="run or district file giving the district "
+                                                       "(default: scenarios/default.yaml)")] = None,
+    out: Annotated[Path | None, typer.Option(help="outputs folder (default: the default run's outputs_dir)")] = None,
+) -> None:
+    """Compare response plans on one hazard: N seeds each, scorecard with 95 % intervals and P(target met).
+
+    Writes scorecard CSV, Parquet, Markdown and PNG (plus differences, townships and every replicate) to
+    ``<outputs>/compare-<hazard>-<hash>/``; each run's full result sits under ``runs/`` and is reused when
+    the comparison is asked again (an interrupted comparison resumes).
+    """
+    from sim.compare import CompareRequest, resolve, run_compare
+    from sim.district import load_district
+    from sim.report import rich_table, rich_townships
+    from sim.runner import resolve_builder
+
+    plan_names = plans or ["baseline", "fyp14", "lean"]
+    if len(plan_names) == 1 and " " in plan_names[0]:
+        plan_names = plan_names[0].split()
+    try:
+        base = load_scenario(district or _default_run())
+        hz, hz_path = resolve("hazard", hazard)
+        pls = [resolve("plan", p)[0] for p in plan_names]
+        builder = resolve_builder()
+        req = CompareRequest(district=base.district, hazard=hz, plans=tuple(pls), replicates=replicates,
+                             base_seed=seed, duration_h=hours if hours is not None else base.run.duration_h,
+                             step_s=base.run.step_s, hazard_label=hz_path.stem)
+        with console.status("building the district 构建区域…"):
+            d = load_district(base.district)
+    except (InputError, ValueError) as exc:
+        _fail(exc)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("[bold]{task.fields[what]}[/]"), BarColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task("compare", total=1.0, what="compare 比较")
+
+        def on_run(i: int, n: int, plan: str, s: int, reused: bool) -> None:
+            bar.update(task, what=f"run {i + 1}/{n}: {plan} seed {s}" + (" (reused 复用)" if reused else ""),
+                       completed=i / n)
+
+        try:
+            card, folder = run_compare(req, out or base.run.outputs_dir, builder, district=d, on_run=on_run,
+                                       progress=lambda f: bar.update(task, completed=f))
+        except ValueError as exc:
+            _fail(exc)
+        bar.update(task, completed=1.0)
+    console.print(rich_table(card, title=f"scorecard 预案评分卡 — {hz_path.stem}, {replicates} replicate(s)"))
+    console.print(rich_townships(card))
+    if len(card.differences):
+        from rich.table import Table
+
+        from sim.report import fmt
+
+        t = Table(title=f"differences vs {card.differences['reference'].iloc[0]} (paired by seed)")
+        for c in ("plan", "indicator", "mean diff [95 % CI]", "verdict"):
+            t.add_column(c)
+        for r in card.differences.itertuples():
+            t.add_row(r.plan, r.indicator, f"{fmt(r.mean_diff)} [{fmt(r.ci_low)}, {fmt(r.ci_high)}]", r.verdict)
+        console.print(t)
+    console.print(f"scorecard written to [bold]{folder}[/] (scorecard.csv/.parquet/.md/.png, differences, "
+                  f"townships, replicates); took {card.meta['wall_seconds']:.0f} s", highlight=False)
 
 
 @app.command()

@@ -78,6 +78,10 @@ class DistrictSpec(_Frozen):
         20_000, ge=0, le=500_000, description="capacity of the stadium long-term shelter (assumption)")
     forest_park_capacity_persons: int = Field(
         10_000, ge=0, le=500_000, description="capacity of Baihe Forest Park shelter (assumption)")
+    gdp_cny: float = Field(
+        1504.37e8, ge=0.0, le=1e13,
+        description="gross domestic product, CNY per year (real: 2022 statistical bulletin, 1,504.37 亿元); "
+                    "the denominator of T6 direct loss / GDP")
     village_spacing_m: float = Field(
         1500.0, ge=300.0, le=10_000.0, description="spacing of generated village road nodes, metres")
     tributary_min_area_km2: float = Field(
@@ -256,6 +260,12 @@ class HazardSpec(_Named):
     flood: FloodHazard | None = None
     fire: FireHazard | None = None
     landslide: LandslideHazard | None = None
+    annual_frequency_per_year: float | None = Field(
+        None, gt=0.0, le=365.0,
+        description="how often an event like this happens, per year; lets the scorecard turn per-event figures "
+                    "into this hazard's contribution to the annual targets (T2, T4, T5, T6). None = per event only")
+    frequency_source: str = Field("", max_length=1000, description="where the frequency comes from "
+                                                                    "(or 'assumption: …')")
 
     @model_validator(mode="after")
     def _some_hazard(self) -> HazardSpec:
@@ -273,6 +283,9 @@ class WarningPlan(_Frozen):
     """When and how warnings go out."""
 
     lead_time_min: float = Field(60.0, ge=0.0, le=2880.0, description="issue lead before forecast onset")
+    lead_time_min_by_level: dict[Level, Annotated[float, Field(ge=0.0, le=2880.0)]] = Field(
+        default_factory=dict, description="per-level forecast lead that overrides lead_time_min, "
+                                          "e.g. {blue: 720, red: 60}: early blue watches, confirmed red orders")
     river_stage_triggers_m: dict[Level, Annotated[float, Field(ge=145.0, le=200.0)]] = Field(
         default_factory=lambda: {"blue": 175.0, "yellow": 177.0, "orange": 179.0, "red": 181.0},
         description="river stage (m a.s.l.) at which each level is issued")
@@ -296,22 +309,114 @@ class EvacuationPlan(_Frozen):
 
     order_level: Level = Field("orange", description="warning level at which evacuation is ordered")
     townships: list[Township] = Field(default_factory=list, description="empty = every exposed township")
+    township_order_level: dict[Township, Level] = Field(
+        default_factory=dict, description="per-township rule that overrides order_level, e.g. {龙潭镇: yellow}")
     destination: Literal["nearest", "township"] = Field(
         "nearest", description="where evacuees go: the nearest open shelter, or their own township's shelter "
                                "(then the nearest open one when it is full)")
 
 
+Season = Literal["flood_season", "fire_season", "other"]
+
+
+class ExtraTeam(_Frozen):
+    """Teams a plan adds to the district's forces (e.g. a new professional team)."""
+
+    name: str = Field(min_length=1, max_length=80, description="label, e.g. 龙潭防汛突击队 Longtan flood squad")
+    speciality: Literal["forest_fire", "flood_drought", "geohazard_earthquake", "water_rescue", "general"] = Field(
+        "general", description="sets what the team can do (general = evacuation help, rescue, debris, fire)")
+    township: Township = Field(description="where the team waits")
+    size_persons: int = Field(30, ge=1, le=500)
+    count: int = Field(1, ge=1, le=50, description="how many such teams")
+
+
+class Preposition(_Frozen):
+    """Move the district teams of one speciality to wait in a township (pre-positioning, 前置)."""
+
+    speciality: Literal["forest_fire", "flood_drought", "geohazard_earthquake", "water_rescue"]
+    township: Township
+
+
 class TeamsPlan(_Frozen):
-    """Rescue-force readiness."""
+    """Rescue-force readiness: standby by season, pre-positioning, the forest-fire team, added teams."""
 
     standby_share: float = Field(0.5, ge=0.0, le=1.0, description="share of teams on standby at start")
+    standby_share_by_season: dict[Season, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=dict, description="overrides standby_share in that season (season from the hazard's "
+                                          "start_time month, see flood_season_months / fire_season_months)")
+    flood_season_months: list[Annotated[int, Field(ge=1, le=12)]] = Field(
+        default_factory=lambda: [5, 6, 7, 8, 9], description="months of the flood season 汛期 (assumption)")
+    fire_season_months: list[Annotated[int, Field(ge=1, le=12)]] = Field(
+        default_factory=lambda: [1, 2, 3, 4, 10, 11, 12],
+        description="months of the forest-fire prevention season 森林防火期 outside the flood season (assumption)")
     forest_team_base: Township = Field("江北街道", description="township where the forest-fire team waits")
+    forest_team_size_persons: int = Field(60, ge=0, le=1000,
+                                          description="members of the professional forest-fire team (0 = none)")
+    village_squads_share: float = Field(1.0, ge=0.0, le=1.0,
+                                        description="share of the 417 village squads trained and mobilisable")
+    preposition: list[Preposition] = Field(default_factory=list, max_length=50)
+    extra: list[ExtraTeam] = Field(default_factory=list, max_length=100)
+
+
+class PrepositionedStock(_Frozen):
+    """Stock placed at a township's supply point before the event (前置物资)."""
+
+    township: Township
+    items: dict[Literal["water_l", "food_rations", "tents", "blankets", "sandbags", "pumps", "fire_kits",
+                        "medical_kits"], Annotated[float, Field(ge=0.0, le=1e7)]] = Field(min_length=1)
 
 
 class DepotsPlan(_Frozen):
-    """Supply stock levels."""
+    """Supply stock levels and pre-positioning."""
 
     stock_multiplier: float = Field(1.0, ge=0.0, le=10.0, description="× the district's default stock")
+    regional_depot: bool = Field(True, description="the regional reserve depot (区域性应急物资储备库, key "
+                                                   "project 15) is built and stocked")
+    prepositioned: list[PrepositionedStock] = Field(default_factory=list, max_length=100)
+
+
+class ExtraShelter(_Frozen):
+    """A shelter the plan opens in addition to the district's (at the township centre)."""
+
+    name: str = Field(min_length=1, max_length=80)
+    township: Township
+    capacity_persons: int = Field(ge=1, le=500_000)
+    kind: Literal["short_term", "long_term"] = "short_term"
+
+
+class SheltersPlan(_Frozen):
+    """Which shelters open and how many people each takes."""
+
+    closed: list[str] = Field(default_factory=list, max_length=100,
+                              description="district shelters not opened (a name or part of it, e.g. 涪陵体育场)")
+    capacity_multiplier: dict[Literal["short_term", "long_term"], Annotated[float, Field(ge=0.0, le=10.0)]] = Field(
+        default_factory=dict, description="× capacity by shelter kind, e.g. {short_term: 0.5}")
+    extra: list[ExtraShelter] = Field(default_factory=list, max_length=200)
+
+
+class MonitoringPlan(_Frozen):
+    """Geohazard monitoring (群测群防 and smart monitoring points)."""
+
+    landslide_points: int = Field(387, ge=0, le=20_000,
+                                  description="monitoring points at the most susceptible slopes near homes "
+                                              "(387 smart points in the plan, key project 2)")
+    landslide_lead_time_min: float = Field(120.0, ge=0.0, le=1440.0,
+                                           description="warning lead of a monitored slope before it fails")
+
+
+class FireWatchPlan(_Frozen):
+    """Forest-fire checkpoints and patrols: how soon a fire is seen."""
+
+    checkpoints: int = Field(49, ge=0, le=2000, description="staffed checkpoints (49 upgraded + 29 new in the plan)")
+    patrols_per_day: float = Field(2.0, ge=0.0, le=48.0, description="patrol rounds per day in fire weather")
+
+
+class MutualAidPlan(_Frozen):
+    """Requests to Fengdu, Changshou and Dianjiang under the mutual-aid agreements."""
+
+    request: bool = True
+    trigger_level: Level = Field("red", description="district-wide warning level at which aid is requested")
+    teams_each: int = Field(3, ge=0, le=30, description="teams each neighbour sends")
 
 
 class _Polyline(_Frozen):
@@ -344,6 +449,10 @@ class Plan(_Named):
     evacuation: EvacuationPlan = Field(default_factory=EvacuationPlan)
     teams: TeamsPlan = Field(default_factory=TeamsPlan)
     depots: DepotsPlan = Field(default_factory=DepotsPlan)
+    shelters: SheltersPlan = Field(default_factory=SheltersPlan)
+    monitoring: MonitoringPlan = Field(default_factory=MonitoringPlan)
+    fire_watch: FireWatchPlan = Field(default_factory=FireWatchPlan)
+    mutual_aid: MutualAidPlan = Field(default_factory=MutualAidPlan)
     embankments: list[Embankment] = Field(default_factory=list, max_length=200)
     firebreaks: list[Firebreak] = Field(default_factory=list, max_length=500)
 
@@ -482,9 +591,10 @@ def _validate(model: type[BaseModel], data: Any, source: str, prefix: str = "",
 def _guess_kind(path: Path, data: Any) -> str:
     if isinstance(data, dict) and "kind" in data:
         kind = data["kind"]
-        if kind in _SECTIONS or kind == "run":
+        if kind in _SECTIONS or kind in ("run", "targets"):
             return str(kind)
-        raise InputError(f"{path}: kind: unknown kind {kind!r}. Fix: use one of district, hazard, plan, run")
+        raise InputError(f"{path}: kind: unknown kind {kind!r}. Fix: use one of district, hazard, plan, run, "
+                         "targets")
     if path.parent.name in _KIND_BY_DIR:
         return _KIND_BY_DIR[path.parent.name]
     if isinstance(data, dict) and {"hazard", "plan"} & set(data):
@@ -505,12 +615,16 @@ def _resolve_paths(spec: DistrictSpec, base: Path) -> DistrictSpec:
 
 
 def load_component(path: Path | str, kind: str | None = None) -> BaseModel:
-    """Load and validate one district, hazard or plan file."""
+    """Load and validate one district, hazard, plan, run or targets file."""
     path = Path(path)
     data = load_yaml_file(path)
     kind = kind or _guess_kind(path, data)
     if kind == "run":
         return load_scenario(path)
+    if kind == "targets":
+        from sim.targets import TargetFile
+
+        return _validate(TargetFile, data, str(path))
     model = _SECTIONS[kind]
     obj = _validate(model, data, str(path))
     if isinstance(obj, DistrictSpec):

@@ -60,7 +60,8 @@ def test_run_writes_results_with_provenance_and_reuses_them(tmp_path, district10
     assert summary["population"] == 1_115_016 and summary["duration_h"] == 0.5
     for table in ("timeseries", "township_timeseries", "events", "townships", "requests"):
         assert (folder / f"{table}.parquet").exists()
-    assert "run summary" in res.output
+    assert "run summary" in res.output and "scorecard" in res.output and "T3" in res.output
+    assert (folder / "scorecard.md").exists() and (folder / "scorecard.csv").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "complete result already" in again.output
@@ -69,3 +70,35 @@ def test_run_writes_results_with_provenance_and_reuses_them(tmp_path, district10
 def test_run_bad_override_exits_1(tmp_path):
     res = runner.invoke(app, ["run", str(SC / "default.yaml"), "--set", "run.duration_h=-1"])
     assert res.exit_code == 1 and "run.duration_h" in res.output.replace("\n", "")
+
+
+def test_compare_writes_the_scorecard_and_resumes(tmp_path, district100):
+    import pandas as pd
+
+    args = ["compare", "--hazard", "fire_2022_beishanping", "--plans", "baseline", "--plans", "lean",
+            "--replicates", "2", "--hours", "0.5", "--out", str(tmp_path)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    (folder,) = [p for p in tmp_path.iterdir() if p.name.startswith("compare-fire_2022_beishanping-")]
+    for name in ("scorecard.csv", "scorecard.parquet", "scorecard.md", "scorecard.png", "scorecard_differences.csv",
+                 "scorecard_townships.parquet", "scorecard_replicates.parquet", "scorecard_meta.json"):
+        assert (folder / name).exists(), name
+    card = pd.read_parquet(folder / "scorecard.parquet")
+    assert set(card["plan"]) == {"baseline", "lean"} and set(card["n"]) <= {0, 2}
+    meta = json.loads((folder / "scorecard_meta.json").read_text(encoding="utf-8"))
+    assert len(meta["runs"]) == 4 and meta["replicates"] == 2 and len(set(meta["seeds"])) == 2
+    assert "differences vs baseline" in res.output and "townships" in res.output
+    runs = sorted((folder / "runs").iterdir())
+    assert len(runs) == 4
+    import shutil
+
+    shutil.rmtree(runs[-1])  # as if interrupted before the last run was written
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert (runs[-1] / "summary.json").exists()
+    assert pd.read_parquet(folder / "scorecard.parquet").equals(card)  # same seeds, same scorecard
+
+
+def test_compare_unknown_plan_exits_1(tmp_path):
+    res = runner.invoke(app, ["compare", "--plans", "baseline", "--plans", "nosuchplan", "--out", str(tmp_path)])
+    assert res.exit_code == 1 and "nosuchplan" in res.output

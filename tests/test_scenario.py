@@ -162,6 +162,25 @@ def test_errors_from_several_fields_are_all_reported(tmp_path):
     assert "teams.standby_share" in msg and "depots.stock_multiplier" in msg
 
 
+def test_plan_lever_errors_name_the_nested_field(tmp_path):
+    p = write(tmp_path, "plans/levers.yaml", "kind: plan\nname: x\nshelters:\n  extra:\n    - name: s\n"
+              "      township: Longtam\n      capacity_persons: 100\nteams:\n  preposition:\n"
+              "    - {speciality: cooking, township: 龙潭镇}\nfire_watch:\n  checkpoints: -3\n")
+    msg = error_of(load_component, p)
+    assert "shelters.extra[0].township" in msg or "shelters.extra.0.township" in msg
+    assert "did you mean" in msg and "Longtan" in msg
+    assert "preposition" in msg and "forest_fire" in msg and "fire_watch.checkpoints" in msg
+
+
+def test_hazard_frequency_is_optional_and_bounded(tmp_path):
+    hz = load_component(SC / "hazards" / "yangtze_2020_chain.yaml")
+    assert hz.annual_frequency_per_year == 0.02 and hz.frequency_source.startswith("assumption")
+    assert load_component(SC / "hazards" / "wu_flood.yaml").annual_frequency_per_year is None
+    p = write(tmp_path, "hazards/h.yaml", "kind: hazard\nname: h\nannual_frequency_per_year: 0\n"
+              "fire:\n  ignitions: [{lon: 107.3, lat: 29.7}]\n")
+    assert "annual_frequency_per_year" in error_of(load_component, p)
+
+
 # ---- overrides ------------------------------------------------------------------------------
 def test_override_changes_value_and_revalidates(tmp_path):
     sc = load_scenario(SC / "default.yaml", ["plan.warning.lead_time_min=30", "run.seed=7"])

@@ -185,6 +185,7 @@ class Exposure:
                         & (tab.state[here] != TRAPPED) & (tab.state[here] != DEAD)]
             if deep.size:
                 tab.state[deep] = TRAPPED
+                tab.trapped_s[deep] = t_s
                 m.trap_cause[deep] = 1
                 m.pending_depart_s[deep] = np.inf
                 m.log(t_s, "trapped by water 被洪水围困", -1, "households 居民", "trapped",
@@ -239,6 +240,7 @@ class Exposure:
         self.harm(here, np.full(here.size, p.debris_death), np.full(here.size, p.debris_injury), "debris", t_s)
         stuck = here[(tab.active[here] > 0) & (tab.state[here] != DEAD)]
         tab.state[stuck] = TRAPPED
+        tab.trapped_s[stuck] = t_s
         m.trap_cause[stuck] = 2
         m.pending_depart_s[stuck] = np.inf
         if stuck.size:

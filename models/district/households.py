@@ -68,6 +68,8 @@ class HouseholdTable:
     max_depth_m: np.ndarray  # float32 deepest water above normal met, m
     hit_fire: np.ndarray  # bool
     hit_debris: np.ndarray  # bool
+    trapped_s: np.ndarray  # float64 s: when the household was last trapped (inf = never)
+    ordered_s: np.ndarray  # float64 s: when an evacuation order first reached the household (inf = never)
 
     @property
     def n(self) -> int:
@@ -153,7 +155,7 @@ def synthesise(district: District, params: PopulationParams, rng: np.random.Gene
         next_order=np.zeros(n, bool), warned_s=inf.copy(), hazard_s=inf.copy(), depart_s=inf.copy(),
         arrive_s=inf.copy(), trip=np.full(n, -1, np.int64), shelter=np.full(n, -1, np.int32),
         max_hazard_class=np.full(n, -1, np.int8), max_depth_m=np.zeros(n, np.float32),
-        hit_fire=np.zeros(n, bool), hit_debris=np.zeros(n, bool))
+        hit_fire=np.zeros(n, bool), hit_debris=np.zeros(n, bool), trapped_s=inf.copy(), ordered_s=inf.copy())
 
 
 def cell_index(home_cell: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarray]:

@@ -92,6 +92,43 @@ def _events(model: DistrictModel) -> pd.DataFrame:
     return ev
 
 
+def home_loss_cny(model: DistrictModel) -> np.ndarray:
+    """Direct loss per household, CNY: the worst of flood (JRC Asia depth–damage), fire and debris damage."""
+    from sim.hazards.flood import damage_fraction
+
+    tab = model.households
+    lp = model.params.loss
+    value = tab.size * lp.floor_m2_per_person * lp.replacement_cny_per_m2 * (1.0 + lp.contents_share)
+    frac = damage_fraction(tab.max_depth_m.astype(np.float64))
+    frac = np.maximum(frac, np.where(tab.hit_fire, lp.burned_home_damage, 0.0))
+    frac = np.maximum(frac, np.where(tab.hit_debris, lp.debris_home_damage, 0.0))
+    return value * frac
+
+
+def clearance_p95_h(model: DistrictModel) -> np.ndarray:
+    """Return per township the evacuation clearance time, h (NaN: nobody ordered reached safety).
+
+    The 95th percentile, by persons, of the time from an order reaching a household to its arrival in safety,
+    over the ordered households that reached safety (sheltered or rescued).
+    """
+    tab = model.households
+    n = len(model.district.townships)
+    done = tab.ordered & np.isfinite(tab.arrive_s) & np.isfinite(tab.ordered_s) & np.isin(tab.state, (SHELTERED,
+                                                                                                        RESCUED))
+    out = np.full(n, np.nan)
+    with np.errstate(invalid="ignore"):  # inf − inf for households never ordered nor arrived
+        dt_h = np.maximum(tab.arrive_s - tab.ordered_s, 0.0) / 3600.0
+    for k in np.unique(tab.township[done]):
+        sel = done & (tab.township == k)
+        w = tab.active[sel].astype(np.float64)
+        if w.sum() <= 0:
+            continue
+        order = np.argsort(dt_h[sel], kind="stable")
+        cum = np.cumsum(w[order])
+        out[k] = float(dt_h[sel][order][np.searchsorted(cum, 0.95 * cum[-1])])
+    return out
+
+
 def _townships(model: DistrictModel) -> pd.DataFrame:
     tab = model.households
     d = model.district
@@ -119,6 +156,9 @@ def _townships(model: DistrictModel) -> pd.DataFrame:
         "homes_struck_by_debris": np.bincount(tab.township, weights=tab.hit_debris, minlength=n).astype(np.int64),
         "injured_persons": by_tw(tab.injured),
         "dead_persons": by_tw(tab.dead),
+        "direct_loss_cny": np.bincount(tab.township, weights=home_loss_cny(model), minlength=n),
+        "first_order_s": model.command.first_order_s,
+        "clearance_p95_h": clearance_p95_h(model),
     })
     with np.errstate(invalid="ignore", divide="ignore"):
         rows["warning_coverage"] = rows["warned_before_hazard_persons"] / rows["exposed_persons"]
@@ -162,8 +202,25 @@ def summary(model: DistrictModel) -> dict:
         "sandbagged_cells": int(model.responders.sandbag_cells_raised),
         "supply_requests_met_share": model.supply.met_share(model.time_s),
         "teams": len(model.responders.teams),
+        "team_members": int(sum(t.spec.size_persons for t in model.responders.teams)),
+        "shelters": len(model.shelters),
+        "shelter_capacity_persons": int(sum(s.capacity for s in model.shelters)),
+        "season": model.facilities.season,
+        "fire_detection_delay_min": model.command.fire_delay_s / 60.0,
         "mutual_aid_arrived": bool(model.responders.aid_arrived),
+        "plan": model.scenario.plan.name,
+        "hazard": model.scenario.hazard.name,
+        "annual_frequency_per_year": model.scenario.hazard.annual_frequency_per_year,
+        "frequency_source": model.scenario.hazard.frequency_source,
     }
+    from sim.landcover import FOREST
+
+    d = model.district
+    forest_ha = float(((d.land.land_cover == FOREST) & d.mask).sum() * d.grid.cell_area_m2 / 1e4)
+    homes = float(home_loss_cny(model).sum())
+    out["forest_area_ha"] = forest_ha
+    out["gdp_cny"] = float(model.scenario.district.gdp_cny)
+    out["home_loss_cny"] = homes
     went = (tab.state == SHELTERED) & np.isfinite(tab.arrive_s) & np.isfinite(tab.depart_s)
     arr, dep = tab.arrive_s[went], tab.depart_s[went]
     out["evacuation_travel_median_min"] = float(np.median(arr - dep) / 60.0) if arr.size else None
@@ -183,11 +240,16 @@ def summary(model: DistrictModel) -> dict:
         out["burned_forest_area_ha"] = fs["burned_forest_area_ha"]
         out["forest_damage_rate_permille"] = fs["forest_damage_rate_permille"]
         out["fireline_cells"] = int(model.fireline_cells)
+        out["forest_damage_rate_permille"] = 1000.0 * fs["burned_forest_area_ha"] / forest_ha if forest_ha else 0.0
     slide = model.hazards.component("landslide")
     if slide is not None:
         out["landslides"] = len(slide.events)
         cov = slide.coverage()
         out["landslide_monitoring_coverage"] = cov.get("prone_cells", None)
+    out["forest_loss_cny"] = out.get("burned_forest_area_ha", 0.0) * model.params.loss.forest_cny_per_ha
+    out["direct_loss_cny"] = homes + out["forest_loss_cny"]
+    gdp = out["gdp_cny"]
+    out["direct_loss_share_of_gdp_pct"] = 100.0 * out["direct_loss_cny"] / gdp if gdp else None
     out["road_closed_km_max"] = None
     return out
 

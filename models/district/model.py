@@ -36,6 +36,7 @@ from models.district.households import (
     households_in_cells,
     synthesise,
 )
+from models.district.levers import apply_plan
 from models.district.params import ModelParams
 from models.district.responders import Responders
 from models.district.roadtimes import RoadTimes
@@ -110,10 +111,14 @@ class DistrictModel(mesa.Model):
         # network, shelters, depots, teams
         self.roads = RoadTimes(d.road_csr)
         self.closed_by_order = np.zeros(d.road_csr.head.size, dtype=bool)
-        self.shelters = [ShelterAgent(self, s, d.node_of(s.x_m, s.y_m)) for s in d.shelters]
+        centres = {t.name: (t.x_m, t.y_m) for t in d.townships}
+        self.facilities = apply_plan(d.shelters, d.depots, d.teams, scenario.plan, scenario.hazard.start_time,
+                                     centres)
+        fac = self.facilities
+        self.shelters = [ShelterAgent(self, s, d.node_of(s.x_m, s.y_m)) for s in fac.shelters]
         names = {t.name: i for i, t in enumerate(d.townships)}
         self._township_shelter = np.full(len(d.townships), -1, dtype=np.int64)
-        for k, sh in enumerate(d.shelters):
+        for k, sh in enumerate(fac.shelters):
             i = names.get(sh.township, -1)
             if i >= 0 and self._township_shelter[i] < 0 and sh.kind == "short_term":
                 self._township_shelter[i] = k
@@ -121,12 +126,10 @@ class DistrictModel(mesa.Model):
         for k, sh in enumerate(self.shelters):
             self._shelters_at.setdefault(sh.node, []).append(k)
         self.traffic = Traffic(d.road_csr, np.array([s.node for s in self.shelters], dtype=np.int64), self.dt_s)
-        multiplier = scenario.plan.depots.stock_multiplier
-        self.depots = [DepotAgent(self, dp, d.node_of(dp.x_m, dp.y_m), multiplier) for dp in d.depots]
+        self.depots = [DepotAgent(self, dp, d.node_of(dp.x_m, dp.y_m), 1.0) for dp in fac.depots]
         self.supply = Logistics(self, self.depots, self.shelters)
-        standby = self._standby_teams(scenario.plan.teams.standby_share)
-        teams = [RescueTeam(self, t, d.node_of(t.x_m, t.y_m), on_standby=bool(standby[i]))
-                 for i, t in enumerate(d.teams)]
+        teams = [RescueTeam(self, t, d.node_of(t.x_m, t.y_m), on_standby=bool(fac.standby[i]))
+                 for i, t in enumerate(fac.teams)]
         self.responders = Responders(self, teams)
         self.fireline_cells = 0
         self._embankment_cells: list[np.ndarray] | None = None
@@ -148,16 +151,6 @@ class DistrictModel(mesa.Model):
         self._record()
 
     # ------------------------------------------------------------------ helpers
-    def _standby_teams(self, share: float) -> np.ndarray:
-        """Which teams are on standby at the start: the professional and district teams first (plan lever)."""
-        teams = self.district.teams
-        rank = {"professional": 0, "district": 1, "township": 2, "enterprise": 3, "village": 4}
-        order = sorted(range(len(teams)), key=lambda i: (rank.get(teams[i].level, 5), i))
-        n = int(round(share * len(teams)))
-        out = np.zeros(len(teams), dtype=bool)
-        out[order[:n]] = True
-        return out
-
     def log(self, t_s: float, kind: str, node: int, actor: str, target: str, details: dict) -> None:
         """Append one event (time, type, place node, actor, target, details as JSON)."""
         self.events.append((float(t_s), kind, int(node), actor, target,
@@ -267,6 +260,7 @@ class DistrictModel(mesa.Model):
             tab.level[hh] = np.maximum(tab.level[hh], level)
             if order:
                 tab.ordered[hh] = True
+                tab.ordered_s[hh] = np.minimum(tab.ordered_s[hh], t)
             tab.aided[hh] |= visited & tab.vulnerable[hh]
             tab.warned_s[hh] = np.minimum(tab.warned_s[hh], t)
             home = tab.state[hh] == AT_HOME

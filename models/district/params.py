@@ -215,10 +215,13 @@ class ResponseParams(_Frozen):
     mutual_aid_delay_h: float = Field(6.0, ge=0, description="delay before neighbours' teams arrive",
                                       json_schema_extra=_src("assumption; agreements with 丰都, 长寿, 垫江 "
                                                              "(PLAN_FACTS §2)"))
-    mutual_aid_trigger: Level = Field("red", description="warning level at which mutual aid is requested",
-                                      json_schema_extra=_src("assumption"))
-    mutual_aid_teams: int = Field(3, ge=0, le=30, description="teams each neighbour sends",
-                                  json_schema_extra=_src("assumption"))
+    fire_detection_delay_min: float = Field(
+        30.0, ge=0, le=1440, description="time from ignition until a fire is reported, at the reference watch "
+                                         "(``fire_watch_reference_checkpoints`` checkpoints, 2 patrols a day)",
+        json_schema_extra=_src("assumption"))
+    fire_watch_reference_checkpoints: int = Field(
+        49, gt=0, description="checkpoints of the reference watch (the plan's 49 existing checkpoints)",
+        json_schema_extra=_src("PLAN_FACTS §3"))
 
 
 class SupplyParams(_Frozen):
@@ -255,6 +258,28 @@ class SupplyParams(_Frozen):
         return self
 
 
+class LossParams(_Frozen):
+    """Direct economic loss (T6): residential buildings and contents, burned forest.
+
+    Only homes and forest are counted — no infrastructure, farms, firms or indirect loss — so T6 is a
+    lower bound, and says so where it is shown.
+    """
+
+    floor_m2_per_person: float = Field(41.76, gt=0, description="housing floor area per person, m²",
+                                       json_schema_extra=_src("7th census 2020: 41.76 m² per person in family "
+                                                              "households (national)"))
+    replacement_cny_per_m2: float = Field(2500.0, ge=0, description="building replacement cost, CNY per m²",
+                                          json_schema_extra=_src("assumption (Chongqing brick-concrete housing)"))
+    contents_share: float = Field(0.3, ge=0, le=2, description="contents value as a share of the building value",
+                                  json_schema_extra=_src("assumption"))
+    burned_home_damage: float = Field(1.0, ge=0, le=1, description="damage fraction of a home that burns",
+                                      json_schema_extra=_src("assumption"))
+    debris_home_damage: float = Field(0.5, ge=0, le=1, description="damage fraction of a home hit by a run-out",
+                                      json_schema_extra=_src("assumption"))
+    forest_cny_per_ha: float = Field(30_000.0, ge=0, description="loss per hectare of burned forest, CNY",
+                                     json_schema_extra=_src("assumption (timber and replanting)"))
+
+
 class ModelParams(_Frozen):
     """All behavioural parameters of one run (defaults documented field by field)."""
 
@@ -265,6 +290,7 @@ class ModelParams(_Frozen):
     command: CommandParams = Field(default_factory=CommandParams)
     response: ResponseParams = Field(default_factory=ResponseParams)
     supply: SupplyParams = Field(default_factory=SupplyParams)
+    loss: LossParams = Field(default_factory=LossParams)
     record_every_steps: int = Field(10, ge=1, description="time-series sampling interval, steps")
 
 

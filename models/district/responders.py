@@ -69,21 +69,22 @@ class Responders:
 
     def request_mutual_aid(self, t_s: float) -> None:
         """Ask Fengdu, Changshou and Dianjiang for teams (they arrive after ``mutual_aid_delay_h``)."""
-        if np.isfinite(self.aid_requested_s) or self.model.params.response.mutual_aid_teams == 0:
+        aid = self.model.scenario.plan.mutual_aid
+        if np.isfinite(self.aid_requested_s) or not aid.request or aid.teams_each == 0:
             return
         self.aid_requested_s = t_s
         self.model.log(t_s, "mutual aid request 请求增援", -1, "区应急局 command post", "丰都/长寿/垫江",
-                       {"teams_each": self.model.params.response.mutual_aid_teams})
+                       {"teams_each": aid.teams_each})
 
     def _arrive_aid(self, t_s: float) -> None:
         m = self.model
-        p = m.params.response
+        n_each = m.scenario.plan.mutual_aid.teams_each
         next_id = max((t.spec.team_id for t in self.teams), default=-1) + 1
         for name, (lon, lat) in MUTUAL_AID_ENTRIES.items():
             x, y = project_lonlat(lon, lat)
             node = m.district.node_of(float(x), float(y))
             nx_, ny_ = float(m.district.road_csr.node_x_m[node]), float(m.district.road_csr.node_y_m[node])
-            for k in range(p.mutual_aid_teams):
+            for k in range(n_each):
                 spec = Team(next_id, f"{name} 增援队 {k + 1} mutual-aid team", "mutual_aid", "general", "",
                             30, ("flood_rescue", "fire_suppression", "search_rescue", "debris_clearance"),
                             {"vehicles": 3, "boats": 1, "fire_kits": 10}, nx_, ny_,
@@ -91,7 +92,7 @@ class Responders:
                 next_id += 1
                 team = RescueTeam(m, spec, node, on_standby=True, mutual_aid=name)
                 self.teams.append(team)
-            m.log(t_s, "mutual aid arrival 增援到达", node, name, "teams", {"teams": p.mutual_aid_teams})
+            m.log(t_s, "mutual aid arrival 增援到达", node, name, "teams", {"teams": n_each})
         self.aid_arrived = True
 
     def dispatch(self, t_s: float) -> None:
@@ -164,7 +165,7 @@ class Responders:
             return []
         out = []
         p = self.model.params.response
-        for af in sorted(fire.active_fires(), key=lambda a: -a.perimeter_m):
+        for af in sorted(self.model.command.reported_fires(t_s), key=lambda a: -a.perimeter_m):
             want = int(np.clip(np.ceil(af.perimeter_m / 500.0), 1, p.max_teams_per_fire))
             have = self.fire_teams.get(af.fire_id, 0)
             node = self.model.district.node_of(af.head_x_m, af.head_y_m)
@@ -326,8 +327,11 @@ class Responders:
         m.place_in_shelter(out, team.task.node)
         self.rescue_assigned[hh] = False
         self.rescued_households += out.size
+        persons = tab.active[out]
+        wait_min = (m.time_s - tab.trapped_s[out]) / 60.0
         m.log(m.time_s, "rescue 救出", team.task.node, team.spec.name, "households",
-              {"households": int(out.size), "persons": int(tab.active[out].sum())})
+              {"households": int(out.size), "persons": int(persons.sum()),
+               "mean_wait_min": round(float(np.average(wait_min, weights=persons)), 2) if persons.sum() else 0.0})
         return True
 
     def finish_clearance(self, team: RescueTeam) -> bool:

@@ -145,5 +145,7 @@ def build_components(district: District, hazard: HazardSpec, plan: Plan, rng: np
     if hazard.landslide is not None:
         from sim.hazards.landslide import LandslideField
 
-        out.append(LandslideField(district, hazard.landslide, slide_rng, duration_s=duration_s))
+        mon = plan.monitoring
+        out.append(LandslideField(district, hazard.landslide, slide_rng, duration_s=duration_s,
+                                  n_monitors=mon.landslide_points, lead_time_s=mon.landslide_lead_time_min * 60.0))
     return out

@@ -388,6 +388,7 @@ class LandslideField:
     duration_s : run length, seconds; failures are scheduled in ``[0, duration_s]``.
     monitored_xy_m : optional (k, 2) monitoring-point coordinates (UTM 48N m); default: 387 *generated* points.
     lead_time_s : warning lead of a monitored slope, seconds.
+    n_monitors : how many points to generate when ``monitored_xy_m`` is None (the plan's lever).
     clearance_s : time after a failure until its debris is cleared from roads, seconds; None = only
         :meth:`clear` reopens.
     monitor_radius_m : a failure within this distance of a monitoring point is monitored, metres.
@@ -419,6 +420,7 @@ class LandslideField:
 
     def __init__(self, district: District, landslide: LandslideHazard, rng: np.random.Generator,
                  duration_s: float, monitored_xy_m: np.ndarray | None = None, lead_time_s: float = 7200.0,
+                 n_monitors: int = MONITORING_POINTS,
                  clearance_s: float | None = 43_200.0, monitor_radius_m: float = 300.0,
                  params: LandslideParams | None = None) -> None:
         if not duration_s > 0:
@@ -490,7 +492,7 @@ class LandslideField:
 
         # ---- monitoring
         if monitored_xy_m is None:
-            mon = generated_monitors(district, susc, MONITORING_POINTS, spacing_m=2.0 * self.monitor_radius_m)
+            mon = generated_monitors(district, susc, n_monitors, spacing_m=2.0 * self.monitor_radius_m)
         else:
             mon = np.asarray(monitored_xy_m, dtype=np.float64).reshape(-1, 2)
         self.monitors_xy_m = mon

@@ -84,8 +84,8 @@ def test_mesa_api_tells_the_truth_about_every_household(busy_run):
     one = hh.select(lambda a: a.index == 0)[0]
     assert one.size == int(m.households.size[0]) and one.township == m.district.townships[
         int(m.households.township[0])].name
-    assert len(m.agents_by_type[ShelterAgent]) == len(m.district.shelters)
-    assert len(m.agents_by_type[RescueTeam]) >= len(m.district.teams)
+    assert len(m.agents_by_type[ShelterAgent]) == len(m.facilities.shelters)  # those the plan opens
+    assert len(m.agents_by_type[RescueTeam]) >= len(m.facilities.teams)
     busy = m.agents_by_type[RescueTeam].select(lambda t: t.status in ("travelling", "working"))
     assert len(busy) == sum(t.status in ("travelling", "working") for t in m.responders.teams)
 
