@@ -324,6 +324,80 @@ def compare(
                   f"townships, replicates); took {card.meta['wall_seconds']:.0f} s", highlight=False)
 
 
+def _parse_length_h(text: str) -> float:
+    """'3h', '90m', '2.5' (hours) → hours."""
+    t = text.strip().lower()
+    try:
+        if t.endswith("h"):
+            v = float(t[:-1])
+        elif t.endswith("min"):
+            v = float(t[:-3]) / 60.0
+        elif t.endswith("m"):
+            v = float(t[:-1]) / 60.0
+        else:
+            v = float(t)
+    except ValueError:
+        raise InputError(f"--length {text!r}: not a duration. Fix: e.g. 3h, 90m or 2.5") from None
+    if not 0.25 <= v <= 72:
+        raise InputError(f"--length {text!r}: a drill lasts 15 min to 72 h. Fix: e.g. 3h")
+    return v
+
+
+@app.command()
+def drill(
+    run: Annotated[Path, typer.Option(help="a run folder (results/<run>/) to script")],
+    mode: Annotated[str, typer.Option(help="tabletop (桌面推演) or field (实战)")] = "tabletop",
+    length: Annotated[str, typer.Option(help="drill length, e.g. 3h or 90m (scenario time is compressed)")] = "3h",
+    out: Annotated[Path, typer.Option(help="output file; .md, .csv, .xlsx and .docx are written with its stem")] = (
+        Path("drill.docx")),
+    lang: Annotated[str, typer.Option(help="zh (中文) or en")] = "zh",
+    blind: Annotated[bool, typer.Option(help="double-blind (双盲): a participants' brief and a sealed "
+                                             "controllers' edition")] = False,
+    branch_run: Annotated[list[str] | None, typer.Option(
+        help="LABEL=FOLDER of a run of the same hazard under another response; adds branching injects")] = None,
+) -> None:
+    """Turn a run into an exercise script (演练脚本 / MSEL): timed injects, roles, expected actions, evaluation."""
+    from sim import drill_export, drills
+    from sim.district import load_district
+    from sim.results import RunResult
+
+    try:
+        if mode not in ("tabletop", "field"):
+            raise InputError(f"--mode {mode!r}: unknown. Fix: tabletop or field")
+        if lang not in ("zh", "en"):
+            raise InputError(f"--lang {lang!r}: unknown. Fix: zh or en")
+        length_h = _parse_length_h(length)
+        res = RunResult.read(run)
+        spec = DistrictSpec.model_validate(res.provenance["scenario"]["district"])
+        with console.status("loading the district 加载区域…"):
+            d = load_district(spec)
+        script = drills.build_script(res, d, mode=mode, length_h=length_h)
+        alts = {}
+        for item in branch_run or []:
+            label, sep, folder = item.partition("=")
+            if not sep:
+                raise InputError(f"--branch-run {item!r}: expected LABEL=FOLDER, e.g. lean=results/compare-…/runs/"
+                                 "lean-seed1")
+            alts[label] = RunResult.read(folder)
+        if alts:
+            script = drills.with_branches(script, drills.branch_injects(res, alts))
+    except (InputError, FileNotFoundError, KeyError, ValueError) as exc:
+        _fail(exc)
+    written = []
+    if blind:
+        stem = out.with_suffix("")
+        written += drill_export.write_all(drills.controller_edition(script), stem.with_name(stem.name + "-controller"),
+                                          lang)
+        written += drill_export.write_all(drills.participant_edition(script),
+                                          stem.with_name(stem.name + "-participants"), lang)
+    else:
+        written += drill_export.write_all(script, out, lang)
+    console.print(f"{len(script.injects)} injects over {length_h:g} h ({mode}); "
+                  f"{sum(1 for i in script.injects if i.branch_zh)} branching", highlight=False)
+    for p in written:
+        console.print(f"  wrote [bold]{p}[/]", highlight=False)
+
+
 @app.command()
 def version() -> None:
     """Print the fuling-sim version."""

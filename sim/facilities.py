@@ -37,6 +37,12 @@ DISTRICT_TEAM_TYPES = [
     ("mining", 1), ("hazardous_chemicals", 2), ("industry", 1), ("tunnel", 1), ("communications", 1),
     ("power", 1), ("road_transport", 1), ("city_management", 1), ("health", 1), ("environment", 1),
 ]
+SPECIALITY_ZH = {
+    "forest_fire": "森林消防", "flood_drought": "防汛抗旱", "geohazard_earthquake": "地震地质灾害",
+    "water_rescue": "水上", "mining": "矿山", "hazardous_chemicals": "危化品", "industry": "工贸",
+    "tunnel": "隧道", "communications": "通信保障", "power": "电力", "road_transport": "道路运输",
+    "city_management": "城市管理", "health": "医疗卫生", "environment": "环境应急",
+}
 CAPABILITIES = {
     "forest_fire": ("fire_suppression", "firebreak"),
     "flood_drought": ("flood_rescue", "embankment", "pumping", "evacuation"),
@@ -165,7 +171,7 @@ def default_teams(townships: list[Township], villages: list[Village],
     for spec, n in DISTRICT_TEAM_TYPES:
         for j in range(n):
             base = city[k % len(city)]
-            add(f"区{spec}救援队{j + 1} district {spec} team {j + 1}", "district", spec, base, 40,
+            add(f"区{SPECIALITY_ZH[spec]}救援队{j + 1} district {spec} team {j + 1}", "district", spec, base, 40,
                 _loc(towns, base), {"vehicles": 4, "boats": 2 if "flood" in spec or "water" in spec else 0,
                                     "fire_kits": 20 if spec == "forest_fire" else 0})
             k += 1

@@ -188,8 +188,9 @@ class Exposure:
                 tab.trapped_s[deep] = t_s
                 m.trap_cause[deep] = 1
                 m.pending_depart_s[deep] = np.inf
-                m.log(t_s, "trapped by water 被洪水围困", -1, "households 居民", "trapped",
-                      {"households": int(deep.size), "persons": int(tab.active[deep].sum())})
+                m.log(t_s, "trapped by water 被洪水围困", int(tab.home_node[deep[0]]), "households 居民", "trapped",
+                      {"households": int(deep.size), "persons": int(tab.active[deep].sum()),
+                       "townships": _township_names(m, deep)})
         self._seen(new_wet, t_s)
 
     def _fire(self, t_s: float) -> None:
@@ -244,8 +245,14 @@ class Exposure:
         m.trap_cause[stuck] = 2
         m.pending_depart_s[stuck] = np.inf
         if stuck.size:
-            m.log(t_s, "trapped by debris 被滑坡围困", -1, "households 居民", "trapped",
-                  {"households": int(stuck.size), "persons": int(tab.active[stuck].sum())})
+            m.log(t_s, "trapped by debris 被滑坡围困", int(tab.home_node[stuck[0]]), "households 居民", "trapped",
+                  {"households": int(stuck.size), "persons": int(tab.active[stuck].sum()),
+                   "townships": _township_names(m, stuck)})
 
 
 __all__ = ["Exposure", "jonkman_mortality", "incremental", "TRAVELLING", "SHELTERED", "RESCUED"]
+
+
+def _township_names(m, hh: np.ndarray) -> str:
+    """Names of the townships of households ``hh``, joined with 、 (for the event log)."""
+    return "、".join(m.district.townships[int(k)].name for k in np.unique(m.households.township[hh]))
