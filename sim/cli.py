@@ -324,6 +324,57 @@ def compare(
                   f"townships, replicates); took {card.meta['wall_seconds']:.0f} s", highlight=False)
 
 
+@app.command()
+def sweep(
+    file: Annotated[Path, typer.Argument(help="sweep file (kind: sweep), e.g. scenarios/sweeps/warning_lead.yaml")],
+    out: Annotated[Path, typer.Option(help="folder for results (<out>/<sweep name>/)")] = Path("results/sweeps"),
+    scheduler: Annotated[str | None, typer.Option(help="address of a running Dask scheduler, tcp://host:port "
+                                                       "(default: a LocalCluster on this machine)")] = None,
+    workers: Annotated[int | None, typer.Option(help="LocalCluster worker processes (default: one per core)",
+                                                min=1)] = None,
+    resume: Annotated[bool, typer.Option(help="skip runs already finished (--no-resume starts again)")] = True,
+) -> None:
+    """Run a parameter sweep / Monte-Carlo experiment on Dask; write a Parquet dataset and sensitivity analysis."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from sim import experiments as ex
+
+    try:
+        spec, base = ex.load_sweep(file)
+    except (InputError, ValueError) as exc:
+        _fail(exc)
+    n_runs = len(ex.runs_table(spec, ex.design(spec)))
+    failed = 0
+    with Progress(TextColumn(f"[bold]sweep {spec.name}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task("sweep", total=n_runs)
+
+        def on_done(done: int, total: int, row: dict) -> None:
+            nonlocal failed
+            failed += row["status"] != "ok"
+            bar.update(task, completed=done)
+
+        try:
+            folder = ex.run_sweep(spec, base, out, scheduler=scheduler, n_workers=workers, resume=resume,
+                                  on_done=on_done)
+        except (InputError, ValueError) as exc:
+            _fail(exc)
+    res = ex.read_results(folder)
+    written = ex.analyse(folder) if len(res) == n_runs else {}
+    console.print(f"{len(res)} of {n_runs} runs in [bold]{folder}[/] ({int((res['status'] != 'ok').sum())} failed: "
+                  "see the error column); outcomes/*.parquet joined to experiments.parquet on experiment_id",
+                  highlight=False)
+    for k, p in written.items():
+        console.print(f"  {k}: {p}", highlight=False)
+
+
 def _parse_length_h(text: str) -> float:
     """'3h', '90m', '2.5' (hours) → hours."""
     t = text.strip().lower()

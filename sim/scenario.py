@@ -591,10 +591,10 @@ def _validate(model: type[BaseModel], data: Any, source: str, prefix: str = "",
 def _guess_kind(path: Path, data: Any) -> str:
     if isinstance(data, dict) and "kind" in data:
         kind = data["kind"]
-        if kind in _SECTIONS or kind in ("run", "targets", "organisation"):
+        if kind in _SECTIONS or kind in ("run", "targets", "organisation", "sweep"):
             return str(kind)
         raise InputError(f"{path}: kind: unknown kind {kind!r}. Fix: use one of district, hazard, plan, run, "
-                         "targets, organisation")
+                         "targets, organisation, sweep")
     if path.parent.name in _KIND_BY_DIR:
         return _KIND_BY_DIR[path.parent.name]
     if isinstance(data, dict) and {"hazard", "plan"} & set(data):
@@ -629,6 +629,10 @@ def load_component(path: Path | str, kind: str | None = None) -> BaseModel:
         from sim.drills import OrganisationFile
 
         return _validate(OrganisationFile, data, str(path))
+    if kind == "sweep":
+        from sim.experiments import load_sweep
+
+        return load_sweep(path)[0]
     model = _SECTIONS[kind]
     obj = _validate(model, data, str(path))
     if isinstance(obj, DistrictSpec):

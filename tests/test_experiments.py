@@ -1,0 +1,139 @@
+"""Sweeps on a real Dask LocalCluster: designs, the analytic Ishigami indices, resume, killed workers, failures."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import experiments as ex
+from sim.scenario import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = ROOT / "scenarios" / "default.yaml"
+
+
+def _sweep(tmp_path: Path, body: str, name: str = "s") -> Path:
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(f"kind: sweep\nname: {name}\nbase: {BASE}\n" + body, encoding="utf-8")
+    return p
+
+
+def test_designs_have_the_expected_shape(tmp_path):
+    spec, _ = ex.load_sweep(_sweep(tmp_path, "factors:\n  - {path: plan.warning.lead_time_min, range: [15, 240]}\n"
+                                   "  - {path: plan.evacuation.order_level, values: [yellow, orange, red]}\n"
+                                   "sampler: {method: factorial, levels: 4}\nreplicates: 3\n"))
+    d = ex.design(spec)
+    assert len(d) == 12 and set(d["plan.evacuation.order_level"]) == {"yellow", "orange", "red"}
+    runs = ex.runs_table(spec, d)
+    assert len(runs) == 36 and runs["run_id"].is_unique
+    assert runs.groupby("replicate")["seed"].nunique().eq(1).all()  # common seeds across experiments
+    lhs = spec.model_copy(update={"sampler": ex.Sampler(method="lhs", n=10)})
+    dl = ex.design(lhs)
+    assert len(dl) == 10 and dl["plan.warning.lead_time_min"].between(15, 240).all()
+    assert ex.design(lhs).equals(dl)  # seeded
+
+
+def test_bad_sweep_files_name_the_field_and_fix(tmp_path):
+    with pytest.raises(InputError, match="plan.warning.lead_time_mins"):
+        ex.load_sweep(_sweep(tmp_path, "factors:\n  - {path: plan.warning.lead_time_mins, range: [1, 2]}\n"))
+    with pytest.raises(InputError, match="range"):
+        ex.load_sweep(_sweep(tmp_path, "factors:\n  - {path: plan.warning.lead_time_min, range: [5, 1]}\n"))
+    with pytest.raises(InputError, match="continuous"):
+        ex.load_sweep(_sweep(tmp_path, "factors:\n  - {path: plan.evacuation.order_level, values: [red]}\n"
+                                       "sampler: {method: sobol}\n"))
+
+
+def test_ishigami_indices_through_the_sweep_path(tmp_path):
+    """Sobol indices of the Ishigami function, pushed through designs, LocalCluster, Parquet store and analysis."""
+    pi = float(np.pi)
+    spec, base = ex.load_sweep(_sweep(tmp_path, f"factors:\n"
+                                      f"  - {{path: params.x1, range: [{-pi}, {pi}]}}\n"
+                                      f"  - {{path: params.x2, range: [{-pi}, {pi}]}}\n"
+                                      f"  - {{path: params.x3, range: [{-pi}, {pi}]}}\n"
+                                      "sampler: {method: sobol, n: 256}\noutcomes: [y]\nseed: 3\n", name="ishigami"))
+    folder = ex.run_sweep(spec, base, tmp_path / "out", n_workers=2, builder_name="tests.sweep_builders:ishigami")
+    res = ex.read_results(folder)
+    assert len(res) == 256 * 5 and (res["status"] == "ok").all() and res["run_id"].is_unique
+    s = ex.sensitivity(folder).set_index("factor")
+    known_s1 = {"params.x1": 0.3139, "params.x2": 0.4424, "params.x3": 0.0}
+    known_st = {"params.x1": 0.5576, "params.x2": 0.4424, "params.x3": 0.2437}
+    for f in known_s1:
+        assert s.at[f, "S1"] == pytest.approx(known_s1[f], abs=0.1)
+        assert s.at[f, "ST"] == pytest.approx(known_st[f], abs=0.1)
+    assert ex.analyse(folder)["sensitivity"].exists()
+
+
+def _noisy(tmp_path, name="noisy", n=12):
+    return ex.load_sweep(_sweep(tmp_path, f"factors:\n  - {{path: params.x1, range: [0, 1]}}\n"
+                                          f"sampler: {{method: lhs, n: {n}}}\nreplicates: 2\noutcomes: [y]\n",
+                                name=name))
+
+
+def test_same_seeds_same_results_on_one_and_two_workers_and_failures_are_recorded(tmp_path):
+    spec, base = _noisy(tmp_path)
+    one = ex.read_results(ex.run_sweep(spec, base, tmp_path / "w1", n_workers=1,
+                                       builder_name="tests.sweep_builders:noisy"))
+    two = ex.read_results(ex.run_sweep(spec, base, tmp_path / "w2", n_workers=2,
+                                       builder_name="tests.sweep_builders:noisy"))
+    cols = ["run_id", "experiment_id", "seed", "status", "y", "params.x1"]
+    pd.testing.assert_frame_equal(one[cols], two[cols])
+    assert set(two["worker_pid"]) != set(one["worker_pid"]) or two["worker_pid"].nunique() == 2
+    failed = one[one["status"] == "failed"]
+    assert len(failed) and (failed["params.x1"] > 0.9).all() and failed["error"].str.contains("deliberate").all()
+    assert (one.loc[one["status"] == "ok", "params.x1"] <= 0.9).all()
+
+
+def test_a_killed_worker_loses_nothing(tmp_path, monkeypatch):
+    marker = tmp_path / "killed.txt"
+    monkeypatch.setenv("FULING_SIM_TEST_KILL_MARKER", str(marker))
+    spec, base = _noisy(tmp_path, name="kill")
+    res = ex.read_results(ex.run_sweep(spec, base, tmp_path / "k", n_workers=2,
+                                       builder_name="tests.sweep_builders:noisy"))
+    assert marker.exists()  # a worker did die mid-run
+    assert len(res) == 24 and res["run_id"].is_unique and set(res["status"]) <= {"ok", "failed"}
+
+
+def test_resume_after_the_sweep_process_is_killed(tmp_path):
+    path = _sweep(tmp_path, "factors:\n  - {path: params.x1, range: [0, 0.8]}\nsampler: {method: lhs, n: 40}\n"
+                            "replicates: 2\noutcomes: [y]\n", name="resume")
+    out = tmp_path / "out"
+    env = {**os.environ, "FULING_SIM_BUILDER": "tests.sweep_builders:noisy", "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--out", str(out), "--workers", "1"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    outcomes = out / "resume" / "outcomes"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(outcomes.glob("*.parquet"))) < 10:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the sweep process and its workers, mid-way
+    proc.wait()
+    before = {p.name for p in outcomes.glob("*.parquet")}
+    assert 10 <= len(before) < 80
+    again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    res = ex.read_results(out / "resume")
+    assert len(res) == 80 and res["run_id"].is_unique and (res["status"] == "ok").all()
+    assert not list(outcomes.glob(".*"))  # no partial files are visible as results
+
+
+def test_the_district_model_runs_through_the_sweep(tmp_path, district100):
+    spec, base = ex.load_sweep(_sweep(tmp_path, "hours: 0.25\nfactors:\n"
+                                      "  - {path: plan.warning.lead_time_min, range: [30, 120]}\n"
+                                      "  - {path: params.residents.order_compliance, range: [0.5, 0.9]}\n"
+                                      "sampler: {method: lhs, n: 2}\noutcomes: [T3, deaths, evacuated_persons]\n"
+                                      "timeseries: true\n", name="model"))
+    folder = ex.run_sweep(spec, base, tmp_path / "m", n_workers=2)
+    res = ex.read_results(folder)
+    assert len(res) == 2 and (res["status"] == "ok").all(), res["error"].tolist()
+    assert res["evacuated_persons"].notna().all()
+    ts = pd.read_parquet(folder / "timeseries")
+    assert set(ts["run_id"]) == set(res["run_id"])
+    assert (folder / "manifest.json").exists() and (folder / "experiments.parquet").exists()
