@@ -137,3 +137,25 @@ def test_the_district_model_runs_through_the_sweep(tmp_path, district100):
     ts = pd.read_parquet(folder / "timeseries")
     assert set(ts["run_id"]) == set(res["run_id"])
     assert (folder / "manifest.json").exists() and (folder / "experiments.parquet").exists()
+
+
+def test_an_existing_scheduler_takes_the_same_path(tmp_path):
+    from distributed import LocalCluster
+
+    spec, base = _noisy(tmp_path, name="remote", n=4)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        folder = ex.run_sweep(spec, base, tmp_path / "r", scheduler=cluster.scheduler_address,
+                              builder_name="tests.sweep_builders:noisy")
+    local = ex.run_sweep(spec, base, tmp_path / "l", n_workers=1, builder_name="tests.sweep_builders:noisy")
+    cols = ["run_id", "seed", "status", "y"]
+    pd.testing.assert_frame_equal(ex.read_results(folder)[cols], ex.read_results(local)[cols])
+
+
+def test_prim_finds_the_failing_corner():
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({"a": rng.uniform(0, 1, 2000), "b": rng.uniform(0, 1, 2000)})
+    fails = (x["a"] > 0.7) & (x["b"] < 0.3)
+    box = ex.prim_box(x, fails.to_numpy())
+    (alo, ahi), (blo, bhi) = box["box"]["a"], box["box"]["b"]
+    assert alo == pytest.approx(0.7, abs=0.08) and bhi == pytest.approx(0.3, abs=0.08)
+    assert box["density"] > 0.8 and box["coverage"] > 0.7
