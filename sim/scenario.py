@@ -292,6 +292,9 @@ class WarningPlan(_Frozen):
     channels: list[Channel] = Field(
         default_factory=lambda: ["cell_broadcast_sms", "emergency_broadcast", "loudspeaker", "grid_worker"],
         min_length=1)
+    relay_delay_factor: float = Field(1.0, ge=0.05, le=5.0,
+                                      description="× the relay delays of the chain 市→区→乡镇→村 (a faster release "
+                                                  "system < 1)")
 
     @field_validator("river_stage_triggers_m")
     @classmethod
@@ -356,6 +359,9 @@ class TeamsPlan(_Frozen):
                                         description="share of the 417 village squads trained and mobilisable")
     preposition: list[Preposition] = Field(default_factory=list, max_length=50)
     extra: list[ExtraTeam] = Field(default_factory=list, max_length=100)
+    work_rate_factor: float = Field(1.0, ge=0.2, le=5.0,
+                                    description="× the teams' work rates (rescue, helping evacuees, sandbagging); "
+                                                "training raises it")
 
 
 class PrepositionedStock(_Frozen):
@@ -411,6 +417,21 @@ class FireWatchPlan(_Frozen):
     patrols_per_day: float = Field(2.0, ge=0.0, le=48.0, description="patrol rounds per day in fire weather")
 
 
+class CommandPlan(_Frozen):
+    """How the command post works."""
+
+    dispatch_interval_min: float | None = Field(
+        None, gt=0.0, le=120.0, description="how often teams are dispatched (None: the model's default, 10 min)")
+
+
+class HousingPlan(_Frozen):
+    """Housing works that change who is vulnerable."""
+
+    old_housing_renovated_share: float = Field(
+        0.0, ge=0.0, le=1.0, description="share of the 80,000 old-housing residents whose homes are renovated "
+                                         "(no extra flood vulnerability)")
+
+
 class MutualAidPlan(_Frozen):
     """Requests to Fengdu, Changshou and Dianjiang under the mutual-aid agreements."""
 
@@ -453,6 +474,11 @@ class Plan(_Named):
     monitoring: MonitoringPlan = Field(default_factory=MonitoringPlan)
     fire_watch: FireWatchPlan = Field(default_factory=FireWatchPlan)
     mutual_aid: MutualAidPlan = Field(default_factory=MutualAidPlan)
+    command: CommandPlan = Field(default_factory=CommandPlan)
+    housing: HousingPlan = Field(default_factory=HousingPlan)
+    projects: dict[str, bool] = Field(
+        default_factory=dict, description="the plan's key projects switched on or off, e.g. "
+                                          "{geohazard_monitoring: true} (ids in scenarios/fuling/projects.yaml)")
     embankments: list[Embankment] = Field(default_factory=list, max_length=200)
     firebreaks: list[Firebreak] = Field(default_factory=list, max_length=500)
 
@@ -591,10 +617,10 @@ def _validate(model: type[BaseModel], data: Any, source: str, prefix: str = "",
 def _guess_kind(path: Path, data: Any) -> str:
     if isinstance(data, dict) and "kind" in data:
         kind = data["kind"]
-        if kind in _SECTIONS or kind in ("run", "targets", "organisation", "sweep"):
+        if kind in _SECTIONS or kind in ("run", "targets", "organisation", "sweep", "projects"):
             return str(kind)
         raise InputError(f"{path}: kind: unknown kind {kind!r}. Fix: use one of district, hazard, plan, run, "
-                         "targets, organisation, sweep")
+                         "targets, organisation, sweep, projects")
     if path.parent.name in _KIND_BY_DIR:
         return _KIND_BY_DIR[path.parent.name]
     if isinstance(data, dict) and {"hazard", "plan"} & set(data):
@@ -633,6 +659,10 @@ def load_component(path: Path | str, kind: str | None = None) -> BaseModel:
         from sim.experiments import load_sweep
 
         return load_sweep(path)[0]
+    if kind == "projects":
+        from sim.projects import ProjectFile
+
+        return _validate(ProjectFile, data, str(path))
     model = _SECTIONS[kind]
     obj = _validate(model, data, str(path))
     if isinstance(obj, DistrictSpec):

@@ -102,3 +102,21 @@ def test_compare_writes_the_scorecard_and_resumes(tmp_path, district100):
 def test_compare_unknown_plan_exits_1(tmp_path):
     res = runner.invoke(app, ["compare", "--plans", "baseline", "--plans", "nosuchplan", "--out", str(tmp_path)])
     assert res.exit_code == 1 and "nosuchplan" in res.output
+
+
+def test_projects_on_a_hazard_mix_writes_the_ranking(tmp_path, district100):
+    import pandas as pd
+
+    args = ["projects", "--hazard", "fire_2022_beishanping", "--hazard", "landslide_rainstorm", "--only", "shelters",
+            "--only", "geohazard_monitoring", "--hours", "0.5", "--replicates", "1", "--out", str(tmp_path)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    (folder,) = [p for p in tmp_path.iterdir() if p.name.startswith("projects-")]
+    table = pd.read_parquet(folder / "projects.parquet")
+    assert set(table["project"]) == {"all", "shelters", "geohazard_monitoring"}
+    assert (table.loc[table["project"] == "shelters", "investment_10k_cny"] == 600).all()
+    for name in ("projects.md", "projects.png", "projects_ranking.csv"):
+        assert (folder / name).exists()
+    assert "per 10,000 万元" in res.output
+    bad = runner.invoke(app, ["projects", "--only", "moon_base", "--out", str(tmp_path)])
+    assert bad.exit_code == 1 and "moon_base" in bad.output

@@ -149,6 +149,26 @@ def standby_teams(teams: list[Team], share: float) -> np.ndarray:
     return out
 
 
+def plan_params(params, plan: Plan):
+    """Behavioural parameters under the plan's process levers (relay delays, dispatch interval, work rates)."""
+    w, r = params.warnings, params.response
+    f = plan.warning.relay_delay_factor
+    warnings = w.model_copy(update={"relay_delay_min": {k: v * f for k, v in w.relay_delay_min.items()}})
+    k = plan.teams.work_rate_factor
+    update = {"rescue_min_per_household": r.rescue_min_per_household / k,
+              "assist_min_per_household": r.assist_min_per_household / k,
+              "embankment_work_h": r.embankment_work_h / k}
+    if plan.command.dispatch_interval_min is not None:
+        update["dispatch_interval_min"] = plan.command.dispatch_interval_min
+    return params.model_copy(update={"warnings": warnings, "response": r.model_copy(update=update)})
+
+
+def renovate_old_housing(tab, share: float) -> None:
+    """Take ``share`` of the old-housing households (in household order) out of old housing, in place."""
+    idx = np.flatnonzero(tab.old_housing)
+    tab.old_housing[idx[:int(round(share * idx.size))]] = False
+
+
 def apply_plan(shelters: list[Shelter], depots: list[Depot], teams: list[Team], plan: Plan, start_time: str,
                centres: dict[str, tuple[float, float]]) -> PlanFacilities:
     """Apply every facility lever of ``plan`` (``centres``: township name → centre x, y in UTM m)."""

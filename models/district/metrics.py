@@ -256,12 +256,13 @@ def summary(model: DistrictModel) -> dict:
 
 def provenance(model: DistrictModel, wall_s: float, sources: dict | None = None) -> dict:
     """Return the inputs (with hashes), version, seed, threads and timings of the run."""
-    sc = model.scenario
+    sc = getattr(model, "input_scenario", model.scenario)
     scenario_json = sc.model_dump(mode="json")
     return {
         "fuling_sim_version": sim.__version__,
         "seed": sc.run.seed,
         "scenario": scenario_json,
+        "effective_plan": model.scenario.plan.model_dump(mode="json") if sc.plan.projects else None,
         "scenario_sha256": hashlib.sha256(json.dumps(scenario_json, sort_keys=True).encode()).hexdigest(),
         "params_sha256": hashlib.sha256(model.params.model_dump_json().encode()).hexdigest(),
         "district_inputs": model.district.provenance.get("inputs", {}),

@@ -36,7 +36,7 @@ from models.district.households import (
     households_in_cells,
     synthesise,
 )
-from models.district.levers import apply_plan
+from models.district.levers import apply_plan, plan_params, renovate_old_housing
 from models.district.params import ModelParams
 from models.district.responders import Responders
 from models.district.roadtimes import RoadTimes
@@ -45,6 +45,7 @@ from models.district.warnings import WarningChain
 from models.district.zones import compute_zones
 from sim.district import District, load_district
 from sim.hazards.chain import HazardChain
+from sim.projects import effective_plan
 from sim.scenario import Scenario
 from sim.traffic import Traffic
 
@@ -78,8 +79,11 @@ class DistrictModel(mesa.Model):
                  hazards: HazardChain | None = None, duration_h: float | None = None):
         super().__init__(rng=scenario.run.seed)
         t0 = time.perf_counter()
+        self.input_scenario = scenario  # as given (provenance); the model runs the plan with its projects applied
+        if scenario.plan.projects:
+            scenario = scenario.model_copy(update={"plan": effective_plan(scenario.plan)})
         self.scenario = scenario
-        self.params = params or ModelParams()
+        self.params = plan_params(params or ModelParams(), scenario.plan)
         self.district = district if district is not None else load_district(scenario.district)
         self.dt_s = float(scenario.run.step_s)
         self.duration_s = float(duration_h if duration_h is not None else scenario.run.duration_h) * 3600.0
@@ -96,6 +100,7 @@ class DistrictModel(mesa.Model):
         # households
         self.households = synthesise(d, self.params.population, pop_rng)
         tab = self.households
+        renovate_old_housing(tab, scenario.plan.housing.old_housing_renovated_share)
         for i in range(tab.n):
             Household(self, i)
         self._cell_ptr, self._cell_order = cell_index(tab.home_cell, d.grid.nrows * d.grid.ncols)

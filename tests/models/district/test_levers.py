@@ -95,3 +95,23 @@ def test_shipped_plans_differ_as_described(district100):
     assert members["fyp14"] > members["baseline"] > members["lean"]
     assert plans["fyp14"].monitoring.landslide_points == 387 > plans["baseline"].monitoring.landslide_points
     assert f["fyp14"].standby.sum() > f["baseline"].standby.sum() > f["lean"].standby.sum()
+
+
+def test_process_levers_reach_the_parameters():
+    from types import SimpleNamespace
+
+    from models.district.levers import plan_params, renovate_old_housing
+    from models.district.params import ModelParams
+
+    base = ModelParams()
+    p = plan_params(base, _plan(warning={"relay_delay_factor": 0.5}, teams={"work_rate_factor": 2.0},
+                                command={"dispatch_interval_min": 4}))
+    relay = base.warnings.relay_delay_min
+    assert all(p.warnings.relay_delay_min[k] == pytest.approx(0.5 * v) for k, v in relay.items())
+    assert p.response.rescue_min_per_household == pytest.approx(base.response.rescue_min_per_household / 2)
+    assert p.response.embankment_work_h == pytest.approx(base.response.embankment_work_h / 2)
+    assert p.response.dispatch_interval_min == 4
+    assert plan_params(base, _plan()) == base  # defaults change nothing
+    tab = SimpleNamespace(old_housing=np.array([True, False, True, True, False, True]))
+    renovate_old_housing(tab, 0.5)
+    assert tab.old_housing.tolist() == [False, False, False, True, False, True]
