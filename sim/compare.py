@@ -73,11 +73,11 @@ def run_compare(req: CompareRequest, outputs_dir: Path | str, builder: Callable,
     if len(set(names)) != len(names):
         raise ValueError(f"plans must have distinct names, got {names}")
     folder = Path(outputs_dir) / f"compare-{_slug(req.hazard_label or req.hazard.name)}-{req.digest()}"
-    todo = scenarios(req, Path(outputs_dir))
+    pending = scenarios(req, Path(outputs_dir))
     runs: dict[str, list[tuple[int, RunResult]]] = {p.name: [] for p in req.plans}
     t0 = time.perf_counter()
     folders = []
-    for i, (plan, seed, sc) in enumerate(todo):
+    for i, (plan, seed, sc) in enumerate(pending):
         run_dir = folder / "runs" / f"{_slug(plan.name)}-seed{seed}"
         folders.append(str(run_dir.relative_to(folder)))
         want = sc.model_dump(mode="json")
@@ -87,11 +87,11 @@ def run_compare(req: CompareRequest, outputs_dir: Path | str, builder: Callable,
             if prev.provenance.get("scenario") == want:
                 result = prev
         if on_run:
-            on_run(i, len(todo), plan.name, seed, result is not None)
+            on_run(i, len(pending), plan.name, seed, result is not None)
         if result is None:
             def part(f: float, i=i) -> None:
                 if progress:
-                    progress((i + f) / len(todo))
+                    progress((i + f) / len(pending))
 
             result = builder(sc, district=district, progress=part)
             result.write(run_dir)

@@ -9,13 +9,12 @@ and renamed into place.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
+from sim.atomic import atomic_write
 from sim.drills import CAPABILITIES, DrillScript, clock, exercise_clock
 
 Lang = Literal["zh", "en"]
@@ -26,15 +25,6 @@ MSEL_COLUMNS = {
     "en": ["inject", "exercise time", "scenario time", "synopsis", "from", "to", "method", "message", "expected action",
            "evaluation point", "capability", "condition", "events represented"],
 }
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    write(tmp)
-    os.replace(tmp, path)
-    return path
 
 
 def _role(script: DrillScript, rid: str, lang: Lang) -> str:
@@ -165,12 +155,12 @@ def to_markdown(script: DrillScript, lang: Lang = "zh") -> str:
 
 def write_markdown(script: DrillScript, path: Path | str, lang: Lang = "zh") -> Path:
     """Write the Markdown script."""
-    return _atomic(Path(path), lambda p: p.write_text(to_markdown(script, lang), encoding="utf-8"))
+    return atomic_write(Path(path), lambda p: p.write_text(to_markdown(script, lang), encoding="utf-8"))
 
 
 def write_csv(script: DrillScript, path: Path | str, lang: Lang = "zh") -> Path:
     """Write the MSEL as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese)."""
-    return _atomic(Path(path), lambda p: msel(script, lang).to_csv(p, index=False, encoding="utf-8-sig"))
+    return atomic_write(Path(path), lambda p: msel(script, lang).to_csv(p, index=False, encoding="utf-8-sig"))
 
 
 def write_xlsx(script: DrillScript, path: Path | str, lang: Lang = "zh") -> Path:
@@ -197,7 +187,7 @@ def write_xlsx(script: DrillScript, path: Path | str, lang: Lang = "zh") -> Path
                     c.alignment = Alignment(wrap_text=True, vertical="top")
         wb.save(p)
 
-    return _atomic(Path(path), write)
+    return atomic_write(Path(path), write)
 
 
 def write_docx(script: DrillScript, path: Path | str, lang: Lang = "zh") -> Path:
@@ -238,7 +228,7 @@ def write_docx(script: DrillScript, path: Path | str, lang: Lang = "zh") -> Path
                     doc.add_paragraph(b)
         doc.save(p)
 
-    return _atomic(Path(path), write)
+    return atomic_write(Path(path), write)
 
 
 def write_all(script: DrillScript, stem: Path | str, lang: Lang = "zh") -> list[Path]:

@@ -32,6 +32,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 import sim
+from sim.atomic import atomic_write
 from sim.scorecard import replicate_seeds
 
 SECTIONS = ("plan", "hazard", "run", "district", "params")
@@ -230,10 +231,7 @@ def run_one(spec_json: dict, base_json: dict, factors: dict, run: dict, out_dir:
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    atomic_write(path, lambda p: df.to_parquet(p, index=False))
 
 
 # ---------------------------------------------------------------------------------------------- the sweep
@@ -309,9 +307,9 @@ def run_sweep(spec: SweepSpec, base_json: dict, out_root: Path | str, *, schedul
     _write_parquet(experiments, folder / "experiments.parquet")
     _write_parquet(runs, folder / "runs.parquet")
     done = finished_runs(folder) if resume else set()
-    todo = runs[~runs["run_id"].isin(done)]
+    pending = runs[~runs["run_id"].isin(done)]
     if limit is not None:
-        todo = todo.head(limit)
+        pending = pending.head(limit)
     fac = experiments.set_index("experiment_id")
     names = [f.name for f in spec.factors]
     spec_json = spec.model_dump(mode="json")
@@ -331,7 +329,7 @@ def run_sweep(spec: SweepSpec, base_json: dict, out_root: Path | str, *, schedul
                                  {"run_id": r.run_id, "experiment_id": int(r.experiment_id),
                                   "replicate": int(r.replicate), "seed": int(r.seed)},
                                  str(folder), builder_name, key=f"run-{spec.name}-{r.run_id}", retries=2, pure=False)
-                   for r in todo.itertuples()]
+                   for r in pending.itertuples()]
         n_done = len(done)
         for fut in as_completed(futures):
             row = fut.result()
@@ -346,9 +344,8 @@ def run_sweep(spec: SweepSpec, base_json: dict, out_root: Path | str, *, schedul
 
 
 def _write_json(path: Path, obj: dict) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, lambda p: p.write_text(json.dumps(obj, ensure_ascii=False, indent=1, default=str),
+                                              encoding="utf-8"))
 
 
 def read_results(folder: Path | str) -> pd.DataFrame:
@@ -446,9 +443,7 @@ def analyse(folder: Path | str) -> dict[str, Path]:
     sens = sensitivity(folder)
     if len(sens):
         _write_parquet(sens, folder / "sensitivity.parquet")
-        tmp = folder / ".sensitivity.csv.partial"
-        sens.to_csv(tmp, index=False)
-        os.replace(tmp, folder / "sensitivity.csv")
+        atomic_write(folder / "sensitivity.csv", lambda p: sens.to_csv(p, index=False))
         out["sensitivity"] = folder / "sensitivity.csv"
     man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     spec = SweepSpec.model_validate(man["sweep"])

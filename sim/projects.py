@@ -307,18 +307,13 @@ def ranking(table: pd.DataFrame) -> pd.DataFrame:
 
 def write_projects(table: pd.DataFrame, folder: Path, meta: dict) -> list[Path]:
     """Write ``projects.{csv,parquet}``, ``projects_ranking.{csv,md}``, ``projects.png`` and meta JSON."""
-    import os
-
+    from sim.atomic import atomic_write
     from sim.report import fmt, md_table
 
-    folder.mkdir(parents=True, exist_ok=True)
     out = []
 
     def atomic(name: str, write) -> None:
-        tmp = folder / f".{name}.partial"
-        write(tmp)
-        os.replace(tmp, folder / name)
-        out.append(folder / name)
+        out.append(atomic_write(folder / name, write))
 
     atomic("projects.csv", lambda p: table.to_csv(p, index=False))
     atomic("projects.parquet", lambda p: table.to_parquet(p, index=False))

@@ -8,21 +8,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from sim.atomic import atomic_write
 from sim.scorecard import FAIL, PASS, UNCERTAIN, Scorecard
 
 MARK = {PASS: "✅", FAIL: "❌", UNCERTAIN: "❔"}
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    write(tmp)
-    os.replace(tmp, path)
 
 
 def md_table(df: pd.DataFrame) -> str:
@@ -150,7 +143,7 @@ def figure(card: Scorecard, path: Path) -> None:
         fig.suptitle(card.meta.get("hazard", "") + (" — 预案评分卡 scorecard" if font else " — scorecard"),
                      fontsize=10)
         fig.tight_layout()
-        _atomic(path, lambda p: fig.savefig(p, dpi=120, format="png"))
+        atomic_write(path, lambda p: fig.savefig(p, dpi=120, format="png"))
         plt.close(fig)
 
 
@@ -164,18 +157,18 @@ def write(card: Scorecard, folder: Path | str, stem: str = "scorecard") -> list[
         for ext in ("csv", "parquet"):
             p = folder / f"{stem}{name}.{ext}"
             if ext == "csv":
-                _atomic(p, lambda q, df=df: df.to_csv(q, index=False))
+                atomic_write(p, lambda q, df=df: df.to_csv(q, index=False))
             else:
-                _atomic(p, lambda q, df=df: df.to_parquet(q, index=False))
+                atomic_write(p, lambda q, df=df: df.to_parquet(q, index=False))
             out.append(p)
     p = folder / f"{stem}.md"
-    _atomic(p, lambda q: q.write_text(markdown(card), encoding="utf-8"))
+    atomic_write(p, lambda q: q.write_text(markdown(card), encoding="utf-8"))
     out.append(p)
     p = folder / f"{stem}.png"
     figure(card, p)
     out.append(p)
     p = folder / f"{stem}_meta.json"
-    _atomic(p, lambda q: q.write_text(json.dumps(card.meta, ensure_ascii=False, indent=1, default=str),
+    atomic_write(p, lambda q: q.write_text(json.dumps(card.meta, ensure_ascii=False, indent=1, default=str),
                                       encoding="utf-8"))
     out.append(p)
     return out
