@@ -374,7 +374,7 @@ def _inject_for(r, places: Places, roles: dict[str, Role], plan: dict, params: d
         homes = int(d.get("homes_struck", 0) or 0)
         mon = bool(d.get("monitored", 0))
         hit_zh = f"{homes}户房屋受损" if homes else "暂无房屋受损报告"
-        return Inject(r.time_s, t, f"{tw}发生滑坡，{homes}户受损" + ("（监测点已预警）" if mon else ""),
+        return Inject(r.time_s, t, f"{tw}发生滑坡，{hit_zh}" + ("（监测点已预警）" if mon else ""),
                       f"landslide in {tw}, {homes} homes struck" + (" (monitored slope, warned)" if mon else ""),
                       "simulation", "hq_geohazard", "群测群防员电话", "geohazard monitor phone call",
                       f"群测群防员报告：{tw}山体滑坡，{hit_zh}。",
