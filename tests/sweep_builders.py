@@ -36,3 +36,8 @@ def noisy(scenario, params=None, duration_h=None, **_):
         raise RuntimeError("x1 above 0.9 (deliberate failure)")
     rng = np.random.default_rng(scenario.run.seed)
     return _result({"y": x1 + float(rng.normal())})
+
+
+def linear(scenario, params=None, duration_h=None, **_):
+    """y = 3 x1 + x2 (x3 has no effect): Morris elementary effects are the coefficients exactly."""
+    return _result({"y": 3.0 * float(params["x1"]) + float(params["x2"]) + 0.0 * float(params["x3"])})

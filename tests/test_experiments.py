@@ -159,3 +159,15 @@ def test_prim_finds_the_failing_corner():
     a, b = box["box"]["a"], box["box"]["b"]
     assert a[0] == pytest.approx(0.7, abs=0.08) and b[1] == pytest.approx(0.3, abs=0.08)
     assert box["density"] > 0.8 and box["coverage"] > 0.7
+
+
+def test_morris_effects_of_a_linear_function(tmp_path):
+    spec, base = ex.load_sweep(_sweep(tmp_path, "factors:\n  - {path: params.x1, range: [0, 1]}\n"
+                                      "  - {path: params.x2, range: [0, 1]}\n  - {path: params.x3, range: [0, 1]}\n"
+                                      "sampler: {method: morris, n: 10, levels: 4}\noutcomes: [y]\n", name="morris"))
+    folder = ex.run_sweep(spec, base, tmp_path / "m", n_workers=2, builder_name="tests.sweep_builders:linear")
+    s = ex.sensitivity(folder).set_index("factor")
+    assert s.at["params.x1", "mu_star"] == pytest.approx(3.0)
+    assert s.at["params.x2", "mu_star"] == pytest.approx(1.0)
+    assert s.at["params.x3", "mu_star"] == pytest.approx(0.0, abs=1e-12)
+    assert s["sigma"].abs().max() == pytest.approx(0.0, abs=1e-9)  # linear: no interactions
