@@ -148,7 +148,8 @@ def _print_run_summary(summary: dict) -> None:
         ("warning coverage 预警覆盖率 (T3 ≥ 95 %)",
          "—" if summary["warning_coverage"] is None else f"{100 * summary['warning_coverage']:.1f} %"),
         ("deaths / injured 死亡/受伤", f"{summary['deaths']} / {summary['injured']}"),
-        ("deaths per million 每百万人死亡 (T4 ≤ 1.0)", f"{summary['deaths_per_million']:.2f}"),
+        ("deaths per million, this event 本次每百万人死亡 (T4 is per year: see the scorecard)",
+         f"{summary['deaths_per_million']:.2f}"),
     ]
     if "flood_gauge_peak_m" in summary:
         peak = summary["flood_gauge_peak_m"].get("fuling_yangtze", "—")

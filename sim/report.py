@@ -181,7 +181,7 @@ def rich_table(card: Scorecard, title: str = "scorecard 预案评分卡"):
     t = card.table
     plans = list(dict.fromkeys(t["plan"]))
     table = Table(title=title, caption="† this hazard's annual contribution (×frequency) · * per event: annual "
-                                       "target not judged · [low, high] 95 % interval · P share of replicates met",
+                                       "target not judged · \\[low, high] 95 % interval · P share of replicates met",
                   show_lines=False)
     table.add_column("indicator 指标", overflow="fold")
     table.add_column("target 目标", justify="right")
