@@ -306,6 +306,8 @@ def run_sweep(spec: SweepSpec, base_json: dict, out_root: Path | str, *, schedul
     _write_json(mpath, manifest)
     _write_parquet(experiments, folder / "experiments.parquet")
     _write_parquet(runs, folder / "runs.parquet")
+    for stale in [*folder.glob("outcomes/.*.partial"), *folder.glob("timeseries/.*.partial")]:
+        stale.unlink(missing_ok=True)  # left by a writer killed mid-write; never read as a result
     done = finished_runs(folder) if resume else set()
     pending = runs[~runs["run_id"].isin(done)]
     if limit is not None:
