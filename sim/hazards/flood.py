@@ -244,6 +244,7 @@ class FloodField:
             k = int(np.argmin(np.hypot(cx - x, cy - y)))
             self.gauges[name] = (int(r_[k]), int(c_[k]))
         self.state = self._initial_state(spinup_h, use_cache)
+        self._active_set_current = False  # the kernel's active tiles match ``state.h`` (see ``advance``)
         h0 = self.state.h
         self.initial_depth_m = h0.copy()
         self.initial_storage_m3 = float(h0.sum() * self.dx ** 2)
@@ -329,8 +330,11 @@ class FloodField:
         if self.flood.downstream_stage is not None:
             fixed = self.terrain.bf_kind == 1
             self.terrain.bf_value[fixed] = exit_stage_m(self.flood, 0.5 * (self.time_s + until_s))
+        # only this method writes depths after set-up, so the active set of the last call is still right
         self.time_s = K.flood_advance(self.state, self.terrain, self.params, self.time_s, until_s, rain,
-                                      q if q.size else np.zeros(1), self.acc)
+                                      q if q.size else np.zeros(1), self.acc,
+                                      rescan=not self._active_set_current)
+        self._active_set_current = True
         self.stage_log.append((self.time_s, self.stages()))
 
     # ------------------------------------------------------------------ outputs

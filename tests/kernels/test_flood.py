@@ -145,3 +145,38 @@ def test_fast_tile_refresh_equals_the_whole_grid_refresh():
         assert a.n_active[0] == b.n_active[0]
         assert np.array_equal(a.tile_list[:a.n_active[0]], b.tile_list[:b.n_active[0]])
         assert np.array_equal(a.tile_active, b.tile_active) and not b.tile_next.any()
+
+
+def test_friction_power_matches_the_library_power_to_round_off():
+    """The multiplication-only ``h^(-7/3)`` of the friction term over the depths a flood spans."""
+    from numba import njit
+
+    @njit
+    def many(x):
+        out = np.empty_like(x)
+        for i in range(x.size):
+            out[i] = K.inv_pow_7_3(x[i])
+        return out
+
+    x = np.concatenate([np.logspace(-5, 3, 20_001), np.random.default_rng(0).uniform(1e-4, 60, 20_000)])
+    np.testing.assert_allclose(many(x), x ** (-7.0 / 3.0), rtol=1e-14, atol=0.0)
+
+
+def test_keeping_the_active_set_between_calls_equals_rescanning():
+    """``rescan=False`` (what FloodField does after its first call) gives the same water as a full rescan."""
+    z, h, inside, n, rf = _random_case(11, 40, 37)
+    h[8:, :] = 0.0  # mostly dry: most tiles start inactive, so rain must wake them
+    sources = [(5, 5, 0, 1.0)]
+    tr = K.build_terrain(z, n, inside, rf, [(20, 36, "E", 0, 0.01), (0, 10, "N", 1, 1.5)], sources)
+    p = K.FloodParams(dx=10.0, theta=0.8, alpha=0.7, dt_max=10.0, dt_fixed=0.0)
+    a, b = K.new_state(h), K.new_state(h)
+    acc_a, acc_b = K.new_accumulator(), K.new_accumulator()
+    t_a = t_b = 0.0
+    for k in range(12):
+        rain = 2e-5 if 4 <= k < 7 else 0.0  # rain starts and stops between calls
+        q = np.array([3.0 if k < 6 else 0.0])
+        t_a = K.flood_advance(a, tr, p, t_a, (k + 1) * 30.0, rain, q, acc_a, rescan=True)
+        t_b = K.flood_advance(b, tr, p, t_b, (k + 1) * 30.0, rain, q, acc_b, rescan=k == 0)
+    for f in ("h", "qx", "qy", "h_max", "t_wet", "hr_max"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+    np.testing.assert_array_equal(acc_a, acc_b)
