@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 DEB_RUN  := fonts-noto-cjk
-DEB_TEST := fonts-noto-cjk
+DEB_TEST := fonts-noto-cjk chromium
 
 .PHONY: run test lint bench clean
 

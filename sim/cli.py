@@ -517,3 +517,30 @@ def version() -> None:
 
 if __name__ == "__main__":
     app()
+
+
+def app_command(port: int, address: str = "localhost") -> list[str]:
+    """Return the ``streamlit run`` command line of the browser app: localhost only, no usage statistics, headless."""
+    import sys
+
+    script = Path(sim.__file__).resolve().parents[1] / "app.py"
+    return [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", address,
+            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--server.maxUploadSize", "1", "--global.developmentMode", "false",
+            "--server.fileWatcherType", "none"]
+
+
+@app.command("app")
+def app_(
+    port: Annotated[int, typer.Option(help="port on localhost")] = 8501,
+    address: Annotated[str, typer.Option(help="interface to bind (keep localhost unless you know why)")] = "localhost",
+) -> None:
+    """Start the planner's browser app (Streamlit) on http://localhost:PORT (usage statistics off)."""
+    import subprocess
+
+    cmd = app_command(port, address)
+    if not Path(cmd[4]).exists():
+        _fail(InputError(f"{cmd[4]}: the app script is missing. Fix: run from a checkout of fuling-sim "
+                         "(pip install -e .)"))
+    typer.echo(f"fuling-sim app: http://{address}:{port}  (Ctrl+C stops it)")
+    raise typer.Exit(subprocess.call(cmd, cwd=str(Path(cmd[4]).parent)))

@@ -320,10 +320,20 @@ def run_sweep(spec: SweepSpec, base_json: dict, out_root: Path | str, *, schedul
         client = Client(scheduler)
         cluster = None
     else:
+        # workers inherit the variables at spawn; set them only while spawning, so this process (the app, a
+        # test session) keeps its own numba thread count
+        saved = {k: os.environ.get(k) for k in env}
         for k, v in env.items():
             os.environ.setdefault(k, v)
-        cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=None, env=env)
+        try:
+            cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1,
+                                   processes=True, dashboard_address=None, env=env)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
         client = Client(cluster)
     try:
         futures = [client.submit(run_one, spec_json, base_json,

@@ -8,7 +8,10 @@ Tables (fixed schemas, units in the column names):
 * ``events`` — time_s, type, node, actor, target, details (JSON);
 * ``townships`` — one row per township: population, exposed, warned in time, evacuated, casualties;
 * ``requests`` — supply requests and whether each was met in time;
-* ``summary`` (JSON) — headline figures; ``provenance`` (JSON) — inputs' hashes, version, seed, timings.
+* ``summary`` (JSON) — headline figures; ``provenance`` (JSON) — inputs' hashes, version, seed, timings;
+* optional ``frames`` — the replay map's sparse layers ``(time_s, layer, index, value)`` at regular times,
+  and ``map`` (JSON) — the grids, shelters and teams those layers refer to (see
+  ``models/district/frames.py``). Older results without them still read.
 
 The folder is first written as ``.<name>.partial`` next to its destination and renamed into place, so a
 reader never sees half a result; an existing complete folder is replaced only when ``overwrite``.
@@ -20,6 +23,7 @@ import json
 import math
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +44,8 @@ class RunResult:
     summary: dict
     provenance: dict
     parameters: list[dict] = field(default_factory=list)
+    frames: pd.DataFrame | None = None
+    map_meta: dict | None = None
 
     def write(self, folder: Path | str, overwrite: bool = True) -> Path:
         """Write every table (Parquet) and the JSON files into ``folder`` atomically; return the folder."""
@@ -47,21 +53,24 @@ class RunResult:
         if folder.exists() and not overwrite:
             raise FileExistsError(f"{folder} exists; pass overwrite=True or choose another run name")
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = folder.parent / f".{folder.name}.partial"
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir()
+        # a private temporary folder: two writers of the same result (two app sessions) never share one
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
         for name in TABLES:
             getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
+        if self.frames is not None:
+            self.frames.to_parquet(tmp / "frames.parquet", index=False)
+        if self.map_meta is not None:
+            (tmp / "map.json").write_text(json.dumps(_finite(self.map_meta), ensure_ascii=False,
+                                                     default=_json_default, allow_nan=False), encoding="utf-8")
         for name, obj in (("summary", self.summary), ("provenance", self.provenance),
                           ("parameters", self.parameters)):
             (tmp / f"{name}.json").write_text(
                 json.dumps(_finite(obj), ensure_ascii=False, indent=1, default=_json_default, allow_nan=False),
                 encoding="utf-8")
+        tmp.chmod(0o755)
         if folder.exists():
-            old = folder.parent / f".{folder.name}.old"
-            if old.exists():
-                shutil.rmtree(old)
+            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
+            os.rmdir(old)
             os.replace(folder, old)
             try:
                 os.replace(tmp, folder)
@@ -70,7 +79,12 @@ class RunResult:
                 raise
             shutil.rmtree(old)
         else:
-            os.replace(tmp, folder)
+            try:
+                os.replace(tmp, folder)
+            except OSError:
+                if not (folder / "summary.json").exists():
+                    raise
+                shutil.rmtree(tmp)  # another writer put the same complete result in place first
         return folder
 
     @classmethod
@@ -82,7 +96,10 @@ class RunResult:
         tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
         js = {name: json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
               for name in ("summary", "provenance", "parameters")}
-        return cls(**tables, **js)
+        frames = pd.read_parquet(folder / "frames.parquet") if (folder / "frames.parquet").exists() else None
+        meta = (json.loads((folder / "map.json").read_text(encoding="utf-8"))
+                if (folder / "map.json").exists() else None)
+        return cls(**tables, **js, frames=frames, map_meta=meta)
 
 
 def _finite(obj):

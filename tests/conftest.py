@@ -21,3 +21,15 @@ def district100():
     from sim.scenario import DistrictSpec
 
     return load_district(DistrictSpec())
+
+
+@pytest.fixture(autouse=True)
+def _release_mesa_models():
+    """After each test, drop Mesa's class-level references to the test's models (see
+    ``models.district.run.release``), so a long session does not keep every model it built."""
+    yield
+    import sys
+
+    mesa = sys.modules.get("mesa")
+    if mesa is not None and isinstance(getattr(mesa.Agent, "_ids", None), dict):
+        mesa.Agent._ids.clear()

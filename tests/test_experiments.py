@@ -171,3 +171,11 @@ def test_morris_effects_of_a_linear_function(tmp_path):
     assert s.at["params.x2", "mu_star"] == pytest.approx(1.0)
     assert s.at["params.x3", "mu_star"] == pytest.approx(0.0, abs=1e-12)
     assert s["sigma"].abs().max() == pytest.approx(0.0, abs=1e-9)  # linear: no interactions
+
+
+def test_a_local_sweep_leaves_this_process_environment_alone(tmp_path, monkeypatch):
+    """Workers get NUMBA_NUM_THREADS=1; the calling process (the app, a test session) keeps its own setting."""
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    spec, base = _noisy(tmp_path, name="env", n=2)
+    ex.run_sweep(spec, base, tmp_path / "e", n_workers=1, builder_name="tests.sweep_builders:noisy")
+    assert "NUMBA_NUM_THREADS" not in os.environ

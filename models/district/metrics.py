@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 import sim
+from models.district.frames import map_meta
 from models.district.households import DEAD, INJURED, RESCUED, SHELTERED, STATES, TRAPPED
 from models.district.params import parameter_table
 from sim.results import RunResult
@@ -296,4 +297,6 @@ def build_result(model: DistrictModel, wall_s: float = float("nan")) -> RunResul
                      requests=pd.DataFrame(model.supply.requests_table(),
                                            columns=["request_id", "created_s", "requester", "kind", "items",
                                                     "delivered", "last_arrival_s", "deadline_s", "met"]),
-                     summary=s, provenance=provenance(model, wall_s), parameters=parameter_table(model.params))
+                     summary=s, provenance=provenance(model, wall_s), parameters=parameter_table(model.params),
+                     frames=model.frames.table() if model.frames.every_s > 0 else None,
+                     map_meta=map_meta(model, model.frames) if model.frames.every_s > 0 else None)

@@ -22,6 +22,7 @@ import numpy as np
 from models.district import exposure
 from models.district.agents import DepotAgent, Household, RescueTeam, ShelterAgent
 from models.district.command import CommandPost
+from models.district.frames import FrameRecorder
 from models.district.households import (
     AT_HOME,
     DEAD,
@@ -154,6 +155,9 @@ class DistrictModel(mesa.Model):
         self.hazards.advance(0.0)
         self._network(force=True)
         self._record()
+        self.frames = FrameRecorder(self, self.params.map_frame_every_min * 60.0)
+        if self.frames.due(0.0):
+            self.frames.capture()
 
     # ------------------------------------------------------------------ helpers
     def log(self, t_s: float, kind: str, node: int, actor: str, target: str, details: dict) -> None:
@@ -225,6 +229,8 @@ class DistrictModel(mesa.Model):
         c7 = clock()
         if int(round(t / self.dt_s)) % self.params.record_every_steps == 0:  # 7 record
             self._record()
+        if self.frames.due(t):
+            self.frames.capture()
         c8 = clock()
         tm = self.timing
         tm["hazards"] += c1 - c0
@@ -443,3 +449,5 @@ class DistrictModel(mesa.Model):
                 progress(self.time_s / self.duration_s)
         if int(round(self.time_s / self.dt_s)) % self.params.record_every_steps != 0:
             self._record()
+        if self.frames.every_s > 0 and (not self.frames.times or self.frames.times[-1] < self.time_s):
+            self.frames.capture()

@@ -292,6 +292,8 @@ class ModelParams(_Frozen):
     supply: SupplyParams = Field(default_factory=SupplyParams)
     loss: LossParams = Field(default_factory=LossParams)
     record_every_steps: int = Field(10, ge=1, description="time-series sampling interval, steps")
+    map_frame_every_min: float = Field(60.0, ge=0, le=1440,
+                                       description="interval of the replay map's frames, simulated min (0: none)")
 
 
 def parameter_table(params: ModelParams | None = None) -> list[dict]:

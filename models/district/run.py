@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import mesa
+
 from models.district.metrics import build_result
 from models.district.model import DistrictModel
 from models.district.params import ModelParams
@@ -17,17 +19,52 @@ from sim.scenario import Scenario
 
 
 def run_scenario(scenario: Scenario, params: ModelParams | dict | None = None, district: District | None = None,
-                 progress: Callable[[float], None] | None = None, duration_h: float | None = None) -> RunResult:
+                 progress: Callable[[float], None] | None = None, duration_h: float | None = None,
+                 partial: Callable[[RunResult], None] | None = None, partial_every_s: float = 5.0) -> RunResult:
     """Build and run the district model for ``scenario``; ``progress(fraction)`` after every step.
 
     ``params`` may be a nested dict of overrides (e.g. from a sweep's ``params.*`` factors), validated into
-    :class:`ModelParams` on top of the defaults.
+    :class:`ModelParams` on top of the defaults. ``partial(result)`` receives the results so far right after
+    the first step and then about every ``partial_every_s`` seconds of wall time (the app shows them while
+    the run goes on). An exception raised by ``progress`` or ``partial`` stops the run (a cancel button).
     """
     t0 = time.perf_counter()
     if isinstance(params, dict):
         params = ModelParams.model_validate(_merge(ModelParams().model_dump(mode="json"), params))
     model = DistrictModel(scenario, district=district, params=params, duration_h=duration_h)
-    model.run(progress)
+    try:
+        return _run(model, t0, progress, partial, partial_every_s)
+    finally:
+        release(model)
+
+
+def release(model: mesa.Model) -> None:
+    """Drop Mesa's own reference to a finished model so its memory can be freed.
+
+    Mesa 3.3 numbers agents through a class-level ``Agent._ids`` dict keyed by model that is never
+    cleared: every model built in a process stays alive (~0.4 GB each here). A sweep, a comparison or the
+    app runs many models in one process, so each run releases its model when done.
+    """
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
+
+
+def _run(model: DistrictModel, t0: float, progress, partial, partial_every_s: float) -> RunResult:
+    if partial is None:
+        model.run(progress)
+    else:
+        next_partial = [0.0]
+
+        def watch(fraction: float) -> None:
+            if progress is not None:
+                progress(fraction)
+            now = time.perf_counter()
+            if now >= next_partial[0] and fraction < 1.0:
+                partial(build_result(model, now - t0))
+                next_partial[0] = time.perf_counter() + partial_every_s
+
+        model.run(watch)
     return build_result(model, time.perf_counter() - t0)
 
 

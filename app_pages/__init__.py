@@ -1,0 +1,1 @@
+"""Pages of the browser app: thin widgets over ``sim.app_api`` (one file per task)."""
