@@ -139,3 +139,36 @@ def pick_many(label: str, options: dict, key: str, default: list, **kwargs) -> l
         del st.session_state[key]
     chosen = st.multiselect(label, labels, default=[options[d] for d in default if d in options], key=key, **kwargs)
     return [values[labels.index(c)] for c in chosen]
+
+
+def task_progress(key: str, running: tuple[str, str], cancel_label: tuple[str, str] | None = None,
+                  rerun_when_done: bool = False) -> None:
+    """Progress of the session's task ``st.session_state[key]`` (a :class:`sim.app_api.TaskJob`).
+
+    Polled every two seconds while it runs; then shows its error or its finish, or reruns the page (to draw
+    the results) when ``rerun_when_done``. ``running`` is the (中文, English) text before the percentage.
+    """
+    job = st.session_state.get(key)
+    busy = job is not None and not job.finished
+
+    @st.fragment(run_every=2.0 if busy else None)
+    def show() -> None:
+        job = st.session_state.get(key)
+        if job is None:
+            return
+        if job.finished:
+            if job.status == "failed":
+                st.error(job.error)
+            elif job.status == "cancelled":
+                st.warning(t("已取消。", "Cancelled."))
+            elif rerun_when_done and st.session_state.get(f"{key}_shown") is not job:
+                st.session_state[f"{key}_shown"] = job
+                st.rerun()
+            elif not rerun_when_done:
+                st.success(t(f"完成：{job.value}", f"done: {job.value}"))
+            return
+        st.progress(min(job.fraction, 1.0), text=f"{t(*running)} {job.fraction:.0%} ({job.elapsed_s():.0f} s)")
+        if cancel_label and st.button(t(*cancel_label), key=f"{key}_cancel"):
+            job.cancel()
+
+    show()

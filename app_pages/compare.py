@@ -19,6 +19,7 @@ from app_pages.common import (
     pick_many,
     styled_scorecard,
     t,
+    task_progress,
 )
 from sim import app_api
 
@@ -59,26 +60,9 @@ with tab_plans:
             out = outputs_dir()
             job = ss["cmp_job"] = app_api.start_task("compare", lambda progress: app_api.compare_plans(
                 h, chosen_plans, reps, seed, dur, out, district=d, progress=progress))
-            busy = True
 
-    @st.fragment(run_every=1.0 if busy else None)
-    def compare_progress() -> None:
-        """Progress of the comparison, polled while it runs."""
-        job = ss.get("cmp_job")
-        if job is None or job.finished:
-            if job is not None and ss.get("cmp_shown") is not job:
-                ss["cmp_shown"] = job
-                st.rerun()
-            return
-        st.progress(min(job.fraction, 1.0), text=t(f"比较中 {job.fraction:.0%}（{job.elapsed_s():.0f} 秒）",
-                                                   f"comparing {job.fraction:.0%} ({job.elapsed_s():.0f} s)"))
-        if st.button(t("取消", "Cancel"), key="cmp_cancel"):
-            job.cancel()
-
-    compare_progress()
+    task_progress("cmp_job", ("比较中", "comparing"), ("取消", "Cancel"), rerun_when_done=True)
     job = ss.get("cmp_job")
-    if job is not None and job.status == "failed":
-        st.error(job.error)
     if job is not None and job.status == "done":
         card, folder = job.value
         table = app_api.scorecard_table(card, lang)
@@ -145,23 +129,6 @@ with tab_projects:
         hazards = {s: app_api.load_choice(hz[s]) for s in mix}
         d, out, base = district(), outputs_dir(), ss["plan"]
         ss["proj_job"] = app_api.start_task("projects", lambda progress: app_api.rank_projects(
-            hazards, base, preps, int(ss["seed"]), pdur, out, district=d, progress=progress))
-        pbusy = True
+            hazards, base, preps, int(ss["seed"]), pdur, out, district=d, progress=progress).folder)
 
-    @st.fragment(run_every=2.0 if pbusy else None)
-    def projects_progress() -> None:
-        """Progress of the project ranking, polled while it runs."""
-        job = ss.get("proj_job")
-        if job is None:
-            return
-        if job.finished:
-            if job.status == "failed":
-                st.error(job.error)
-            elif job.status == "done":
-                st.success(t(f"完成：{job.value.folder}", f"done: {job.value.folder}"))
-            return
-        st.progress(min(job.fraction, 1.0), text=t(f"排名运行中 {job.fraction:.0%}", f"ranking {job.fraction:.0%}"))
-        if st.button(t("取消排名", "Cancel ranking"), key="proj_cancel"):
-            job.cancel()
-
-    projects_progress()
+    task_progress("proj_job", ("排名运行中", "ranking"), ("取消排名", "Cancel ranking"))

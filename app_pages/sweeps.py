@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from app_pages.common import ensure_defaults, outputs_dir, pick, t
+from app_pages.common import ensure_defaults, outputs_dir, pick, t, task_progress
 from sim import app_api
 from sim.experiments import load_sweep, run_sweep
 from sim.metrics import INDICATORS
@@ -34,23 +34,8 @@ with st.expander(t("启动一个扫描（Dask 本地集群）", "Start a sweep (
                              on_done=lambda done, total, row: progress(done / max(total, 1)))
 
         ss["sw_job"] = app_api.start_task("sweep", task)
-        sbusy = True
 
-    @st.fragment(run_every=2.0 if sbusy else None)
-    def sweep_progress() -> None:
-        """Progress of the sweep, polled while it runs."""
-        job = ss.get("sw_job")
-        if job is None:
-            return
-        if job.finished:
-            if job.status == "failed":
-                st.error(job.error)
-            elif job.status == "done":
-                st.success(t(f"完成：{job.value}", f"done: {job.value}"))
-            return
-        st.progress(min(job.fraction, 1.0), text=t(f"扫描中 {job.fraction:.0%}", f"sweeping {job.fraction:.0%}"))
-
-    sweep_progress()
+    task_progress("sw_job", ("扫描中", "sweeping"), ("取消", "Cancel"))
 
 folders = app_api.sweep_folders(outputs_dir())
 if not folders:

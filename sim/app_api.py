@@ -237,25 +237,18 @@ class Cancelled(Exception):
     """The user pressed cancel."""
 
 
-@dataclass
-class RunJob:
-    """One model run on a worker thread; the page polls it. Each browser session owns its own jobs."""
+@dataclass(kw_only=True)
+class Job:
+    """Long work on a worker thread that a page polls: status, progress, cancel. Sessions own their jobs."""
 
-    scenario: Scenario
-    folder: Path
     status: str = "queued"  # queued | running | done | cancelled | failed
     fraction: float = 0.0
-    partial: RunResult | None = None
-    result: RunResult | None = None
     error: str = ""
     started_s: float = field(default_factory=time.perf_counter)
-    first_result_s: float | None = None  # seconds from start until the first (partial) results
-    reused: bool = False
     _cancel: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
 
     def cancel(self) -> None:
-        """Ask the run to stop at its next step."""
+        """Ask the work to stop at its next progress report."""
         self._cancel.set()
 
     @property
@@ -267,6 +260,24 @@ class RunJob:
         """Seconds since the job was started."""
         return time.perf_counter() - self.started_s
 
+    def progress(self, fraction: float) -> None:
+        """Record progress; raise :class:`Cancelled` once cancel was asked for."""
+        self.fraction = fraction
+        if self._cancel.is_set():
+            raise Cancelled
+
+
+@dataclass(kw_only=True)
+class RunJob(Job):
+    """One model run: the results so far while it runs, then the stored result."""
+
+    scenario: Scenario
+    folder: Path
+    partial: RunResult | None = None
+    result: RunResult | None = None
+    first_result_s: float | None = None  # seconds from start until the first (partial) results
+    reused: bool = False
+
 
 def start_run(sc: Scenario, outputs_dir: Path | str = "results", builder: str | None = None,
               district=None, partial_every_s: float = 5.0) -> RunJob:
@@ -275,17 +286,12 @@ def start_run(sc: Scenario, outputs_dir: Path | str = "results", builder: str | 
     A complete result of the same scenario digest under ``<outputs>/app/`` is read instead of run again.
     """
     folder = Path(outputs_dir) / "app" / f"run-{scenario_digest(sc)}"
-    job = RunJob(sc, folder)
+    job = RunJob(scenario=sc, folder=folder)
     if (folder / "summary.json").exists():
         job.result = RunResult.read(folder)
         job.status, job.fraction, job.reused = "done", 1.0, True
         job.first_result_s = job.elapsed_s()
         return job
-
-    def progress(f: float) -> None:
-        job.fraction = f
-        if job._cancel.is_set():
-            raise Cancelled
 
     def partial(res: RunResult) -> None:
         job.partial = res
@@ -300,7 +306,7 @@ def start_run(sc: Scenario, outputs_dir: Path | str = "results", builder: str | 
             job.status = "running"
             try:
                 build = resolve_builder(builder)
-                kwargs = {"district": district, "progress": progress}
+                kwargs = {"district": district, "progress": job.progress}
                 if "partial" in build.__code__.co_varnames:
                     kwargs.update(partial=partial, partial_every_s=partial_every_s)
                 res = build(sc, **kwargs)
@@ -313,50 +319,26 @@ def start_run(sc: Scenario, outputs_dir: Path | str = "results", builder: str | 
             except Exception as exc:  # shown on the page, never a traceback
                 job.error, job.status = f"{type(exc).__name__}: {exc}", "failed"
 
-    job._thread = threading.Thread(target=work, name=f"fuling-run-{folder.name}", daemon=True)
-    job._thread.start()
+    threading.Thread(target=work, name=f"fuling-run-{folder.name}", daemon=True).start()
     return job
 
 
-@dataclass
-class TaskJob:
-    """Any long task (a comparison, a projects ranking) on a worker thread with progress and cancel."""
+@dataclass(kw_only=True)
+class TaskJob(Job):
+    """Any long task (a comparison, a projects ranking, a sweep) and its return value."""
 
     label: str
-    status: str = "queued"
-    fraction: float = 0.0
     value: Any = None
-    error: str = ""
-    started_s: float = field(default_factory=time.perf_counter)
-    _cancel: threading.Event = field(default_factory=threading.Event)
-
-    def cancel(self) -> None:
-        """Ask the task to stop at its next progress report."""
-        self._cancel.set()
-
-    @property
-    def finished(self) -> bool:
-        """The task is over (done, cancelled or failed)."""
-        return self.status in ("done", "cancelled", "failed")
-
-    def elapsed_s(self) -> float:
-        """Seconds since the task was started."""
-        return time.perf_counter() - self.started_s
 
 
 def start_task(label: str, fn: Callable[[Callable[[float], None]], Any]) -> TaskJob:
     """Run ``fn(progress)`` on a worker thread; ``progress(fraction)`` raises :class:`Cancelled` after cancel."""
-    job = TaskJob(label)
-
-    def progress(f: float) -> None:
-        job.fraction = f
-        if job._cancel.is_set():
-            raise Cancelled
+    job = TaskJob(label=label)
 
     def work() -> None:
         job.status = "running"
         try:
-            job.value = fn(progress)
+            job.value = fn(job.progress)
             job.fraction, job.status = 1.0, "done"
         except Cancelled:
             job.status = "cancelled"
