@@ -17,6 +17,12 @@ st.caption(t("选择灾害情景与应急预案，调整参数，然后到“运
              "Fuling's terrain and roads are generated data."))
 
 
+SECTION_ZH = {"warning": "预警", "evacuation": "转移撤离", "teams": "救援队伍", "depots": "物资储备",
+              "shelters": "避难场所", "monitoring": "地灾监测", "fire_watch": "森林防火", "mutual_aid": "区域支援",
+              "command": "指挥调度", "housing": "老旧住房", "flood": "洪水", "fire": "森林火灾",
+              "landslide": "滑坡", "general": "通用"}
+
+
 def _choose(kind: str) -> None:
     """Selectbox over the shipped files; a new choice resets that part's widgets."""
     items = catalogue(kind)
@@ -77,7 +83,8 @@ def _levers(kind: str, model: type) -> None:
         sections.setdefault(lv.section, []).append(lv)
     errors = ss.get(f"{kind}_errors", [])
     for section, items in sections.items():
-        with st.expander(section, expanded=False):
+        zh = SECTION_ZH.get(section, "")
+        with st.expander(f"{zh} {section}" if zh and ss.get("lang") == "zh" else section, expanded=False):
             cols = st.columns(2)
             for i, lv in enumerate(items):
                 value = app_api.get_path(base, lv.path)
