@@ -14,6 +14,7 @@ import streamlit as st
 
 from sim import app_api
 from sim.district import District, load_district
+from sim.scenario import DistrictSpec
 
 LANGS = {"zh": "中文", "en": "English"}
 
@@ -47,10 +48,15 @@ def outputs_dir() -> Path:
     return Path(os.environ.get("FULING_SIM_OUTPUTS", "results"))
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _district(spec_json: str) -> District:
+    return load_district(DistrictSpec.model_validate_json(spec_json))
+
+
 def district() -> District:
-    """Return the built district (read-only; shared by all sessions)."""
-    return load_district(app_api.default_district())
+    """Return the session's built district (read-only; one per district file, shared by all sessions)."""
+    spec = st.session_state.get("district_spec") or app_api.default_district()
+    return _district(spec.model_dump_json())
 
 
 @st.cache_resource(show_spinner=False)
@@ -67,7 +73,7 @@ def _warm_up() -> threading.Thread:
     """
 
     def work() -> None:
-        district()
+        _district(app_api.default_district().model_dump_json())
         import models.district.run  # noqa: F401  (imports the model and its kernels)
 
     th = threading.Thread(target=work, name="fuling-warm-up", daemon=True)
@@ -85,6 +91,9 @@ def ensure_defaults() -> None:
     if "plan" not in ss:
         ss["plan_choice"] = catalogue("plan")[0].stem
         ss["plan"] = app_api.load_choice(catalogue("plan")[0])
+    if "district_spec" not in ss:
+        ss["district_choice"] = "fuling"
+        ss["district_spec"] = app_api.default_district()
     ss.setdefault("seed", 20200820)
     ss.setdefault("duration_h", app_api.DEFAULT_DURATION_H)
 

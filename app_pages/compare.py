@@ -58,8 +58,9 @@ with tab_plans:
         else:
             d = district()
             out = outputs_dir()
+            spec = ss["district_spec"]
             job = ss["cmp_job"] = app_api.start_task("compare", lambda progress: app_api.compare_plans(
-                h, chosen_plans, reps, seed, dur, out, district=d, progress=progress))
+                h, chosen_plans, reps, seed, dur, out, district=d, progress=progress, district_spec=spec))
 
     task_progress("cmp_job", ("比较中", "comparing"), ("取消", "Cancel"), rerun_when_done=True)
     job = ss.get("cmp_job")
@@ -127,8 +128,8 @@ with tab_projects:
                  f"This runs about 23 plans × {preps} replicates × {len(mix)} hazards; it takes a while."))
     if st.button(t("运行排名", "Rank projects"), disabled=pbusy or not mix, key="proj_go"):
         hazards = {s: app_api.load_choice(hz[s]) for s in mix}
-        d, out, base = district(), outputs_dir(), ss["plan"]
+        d, out, base, spec, seed = district(), outputs_dir(), ss["plan"], ss["district_spec"], int(ss["seed"])
         ss["proj_job"] = app_api.start_task("projects", lambda progress: app_api.rank_projects(
-            hazards, base, preps, int(ss["seed"]), pdur, out, district=d, progress=progress).folder)
+            hazards, base, preps, seed, pdur, out, district=d, progress=progress, district_spec=spec).folder)
 
     task_progress("proj_job", ("排名运行中", "ranking"), ("取消排名", "Cancel ranking"))

@@ -18,7 +18,8 @@ job: app_api.RunJob | None = ss.get("job")
 running = job is not None and not job.finished
 c1, c2 = st.columns([1, 4])
 if c1.button(t("运行 ▶", "Run ▶"), type="primary", disabled=running, key="run_button"):
-    sc = app_api.build_scenario(h, p, seed=ss["seed"], duration_h=ss["duration_h"], outputs_dir=outputs_dir())
+    sc = app_api.build_scenario(h, p, seed=ss["seed"], duration_h=ss["duration_h"], outputs_dir=outputs_dir(),
+                                district=ss["district_spec"])
     job = ss["job"] = app_api.start_run(sc, outputs_dir(), district=district())
     running = not job.finished
 if running and c2.button(t("取消", "Cancel"), key="cancel_button"):

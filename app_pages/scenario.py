@@ -124,6 +124,15 @@ def _widget(lv: app_api.Lever, value, key: str):
                                  min_value=lv.minimum, max_value=lv.maximum))
 
 
+districts = {c.stem: c for c in app_api.district_catalogue()}
+d_pick = common_pick(t("区县（地理数据）", "District (geography)"), {k: c.name for k, c in districts.items()},
+                     "district_select", ss["district_choice"],
+                     help=t("scenarios/<名称>/district.yaml；新网格首次构建需要几分钟",
+                            "scenarios/<name>/district.yaml; a new grid takes minutes to build the first time"))
+if d_pick != ss["district_choice"]:
+    ss["district_choice"] = d_pick
+    ss["district_spec"] = app_api.load_choice(districts[d_pick])
+
 left, right = st.columns(2)
 with left:
     _choose("hazard")

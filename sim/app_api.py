@@ -73,8 +73,17 @@ def catalogue(kind: Literal["hazard", "plan"], root: Path | None = None) -> list
 
 
 def load_choice(choice: Choice) -> BaseModel:
-    """Load the validated hazard or plan of a catalogue entry."""
+    """Load the validated district, hazard or plan of a catalogue entry."""
     return load_component(choice.path, choice.kind)
+
+
+def district_catalogue(root: Path | None = None) -> list[Choice]:
+    """District files (``scenarios/<name>/district.yaml``), Fuling first."""
+    out = []
+    for p in sorted((root or scenarios_dir()).glob("*/district.yaml")):
+        spec = load_component(p, "district")
+        out.append(Choice("district", p.parent.name, f"{spec.name} · {spec.cell_size_m:g} m", "", p))
+    return sorted(out, key=lambda c: (c.stem != "fuling", c.stem))
 
 
 def default_district() -> DistrictSpec:
@@ -406,12 +415,12 @@ def event_table(result: RunResult, types: list[str] | None = None, text: str = "
 # ------------------------------------------------------------------------------------------ compare
 def compare_plans(hazard: HazardSpec, plans: list[Plan], replicates: int, base_seed: int, duration_h: float,
                   outputs_dir: Path | str = "results", builder: str | None = None, district=None,
-                  progress=None, hazard_label: str = ""):
+                  progress=None, hazard_label: str = "", district_spec: DistrictSpec | None = None):
     """Run (or reuse) every plan × replicate on one hazard; return ``(scorecard, folder)``."""
     from sim.compare import CompareRequest, run_compare
 
-    req = CompareRequest(district=default_district(), hazard=hazard, plans=tuple(plans), replicates=replicates,
-                         base_seed=base_seed, duration_h=duration_h, hazard_label=hazard_label)
+    req = CompareRequest(district=district_spec or default_district(), hazard=hazard, plans=tuple(plans),
+                         replicates=replicates, base_seed=base_seed, duration_h=duration_h, hazard_label=hazard_label)
     with _RUN_LOCK:
         return run_compare(req, outputs_dir, resolve_builder(builder), district=district, progress=progress)
 
@@ -526,11 +535,12 @@ def open_projects(folder: Path | str) -> ProjectsView:
 
 def rank_projects(hazards: dict[str, HazardSpec], base: Plan, replicates: int, base_seed: int, duration_h: float,
                   outputs_dir: Path | str = "results", builder: str | None = None, district=None,
-                  progress=None) -> ProjectsView:
+                  progress=None, district_spec: DistrictSpec | None = None) -> ProjectsView:
     """Run the key-project ranking (baseline without projects, all, each alone) and open its folder."""
     from sim.projects import run_projects
 
     with _RUN_LOCK:
-        _, folder = run_projects(hazards, base, default_district(), replicates, base_seed, duration_h, outputs_dir,
-                                 resolve_builder(builder), district=district, progress=progress)
+        _, folder = run_projects(hazards, base, district_spec or default_district(), replicates, base_seed,
+                                 duration_h, outputs_dir, resolve_builder(builder), district=district,
+                                 progress=progress)
     return open_projects(folder)

@@ -108,3 +108,9 @@ def test_a_failing_builder_is_reported_not_raised(tmp_path):
     while not job.finished and time.time() - t0 < 30:
         time.sleep(0.1)
     assert job.status == "failed" and "cannot be loaded" in job.error
+
+
+def test_district_catalogue_offers_the_shipped_district():
+    ds = app_api.district_catalogue()
+    assert ds[0].stem == "fuling" and "Fuling" in ds[0].name and "100 m" in ds[0].name
+    assert app_api.load_choice(ds[0]) == app_api.default_district()

@@ -54,7 +54,8 @@ def test_every_page_renders_without_an_exception(outputs, lang):
 def test_scenario_page_has_its_widgets_built_from_the_schema(outputs):
     at = _app()
     labels = [s.label for s in at.selectbox]
-    assert labels[:2] == ["灾害情景", "应急预案"]
+    assert labels[:3] == ["区县（地理数据）", "灾害情景", "应急预案"]
+    assert "Fuling" in at.selectbox(key="district_select").value
     assert at.selectbox(key="hazard_select").value.startswith("长江2020型")
     numbers = {n.key: n for n in at.number_input}
     lead = numbers["plan:warning.lead_time_min"]
