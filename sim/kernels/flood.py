@@ -30,12 +30,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numba
 import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
 G = 9.81  # m/s²
 TILE = 8  # cells per tile side
+SEG = 8  # at most this many tiles of one tile row share a flux loop (longer rows vectorise)
 H_EPS = 1e-4  # m: faces shallower than this carry no flow; cells deeper than this keep their tile active
 H_WET = 0.01  # m: depth that counts as "wetted" for the time of first wetting
 
@@ -81,6 +83,8 @@ class FloodTerrain(NamedTuple):
     src_cell: np.ndarray  # (ns,) int64 flat index of inflow cells
     src_share: np.ndarray  # (ns,) float64 share of its hydrograph each cell receives
     src_group: np.ndarray  # (ns,) int64 hydrograph index
+    tile_bf_ptr: np.ndarray  # (ntr*ntc + 1,) int64: tile t's boundary faces are tile_bf_idx[ptr[t]:ptr[t+1]]
+    tile_bf_idx: np.ndarray  # (m,) int64 boundary-face indices, by tile (a face on a tile edge is in both)
 
 
 class FloodParams(NamedTuple):
@@ -125,7 +129,7 @@ def inv_pow_7_3(x: float) -> float:
     Newton steps ``r ← r (4 − x r³)/3`` (error ε → 2ε²); then ``x^(-7/3) = r⁷``. It replaced
     ``1/(x² exp(ln x / 3))`` in the friction term, which dominated the flux pass.
     """
-    r = _float_of(np.int64(0x553EF0FF289DD796) - _bits_of(x) // 3)
+    r = _float_of(np.int64(0x553EF0FF289DD796) - np.int64(float(_bits_of(x)) * (1.0 / 3.0)))
     c = x * (1.0 / 3.0)
     for _ in range(4):
         r = r * (4.0 / 3.0 - c * r * r * r)
@@ -148,6 +152,23 @@ def _face_flux(q0: float, qa: float, zl: float, hl: float, zr: float, hr: float,
     return num / (1.0 + G * dt * n2f * abs(q0) * inv_pow_7_3(hf))
 
 
+@njit(cache=True, inline="always")
+def _face_flux_sel(q0: float, qa: float, zl: float, hl: float, zr: float, hr: float, n2f: float, dt: float,
+                   dx: float) -> float:
+    """:func:`_face_flux` without branches (selects instead), so that a row of faces vectorises.
+
+    Friction is evaluated on every face (with the depth floored at ``H_EPS``); where ``q0 == 0`` it is exactly
+    zero, so the result equals :func:`_face_flux` bit for bit.
+    """
+    etal = zl + hl
+    etar = zr + hr
+    hf = max(etal, etar) - max(zl, zr)
+    num = qa - G * hf * dt * (etar - etal) / dx
+    fr = G * dt * n2f * abs(q0) * inv_pow_7_3(max(hf, H_EPS))
+    q = num / (1.0 + fr)
+    return q if hf > H_EPS else 0.0
+
+
 @njit(cache=True)
 def _tile_bounds(t: np.int64, ntc: int, nr: int, nc: int) -> tuple[int, int, int, int]:
     ti = t // ntc
@@ -157,51 +178,141 @@ def _tile_bounds(t: np.int64, ntc: int, nr: int, nc: int) -> tuple[int, int, int
     return r0, min(r0 + TILE, nr), c0, min(c0 + TILE, nc)
 
 
-@njit(cache=True)
-def _fluxes_tile(t: np.int64, h: np.ndarray, z: np.ndarray, n2: np.ndarray, qxo: np.ndarray, qxn: np.ndarray,
-                 qyo: np.ndarray, qyn: np.ndarray, theta: float, dt: float, dx: float, ntc: int) -> None:
-    """Raw new fluxes on the west and north faces of one tile's cells (plus the grid's east/south edges)."""
+@njit(cache=True, error_model="numpy")
+def _fluxes_seg(ti: int, tj0: int, tj1: int, h: np.ndarray, z: np.ndarray, n2: np.ndarray, inside: np.ndarray,
+                qxo: np.ndarray, qxn: np.ndarray, qyo: np.ndarray, qyn: np.ndarray, lim: np.ndarray,
+                bq: np.ndarray, bf_axis: np.ndarray, bf_i: np.ndarray, bf_j: np.ndarray, bptr: np.ndarray,
+                bidx: np.ndarray, fx: np.ndarray, fy: np.ndarray, theta: float, dt: float, dx: float,
+                ntc: int) -> None:
+    """Raw new fluxes of every face of a segment (tiles ``tj0..tj1-1`` of tile row ``ti``), then its limiters.
+
+    The faces go to the scratch ``fx`` ``(TILE, SEG * TILE + 1)`` and ``fy`` ``(TILE + 1, SEG * TILE)``: the
+    segment's own (west and north faces of its cells) and the east and south edge faces its neighbours own,
+    computed again here by the same arithmetic so the limiter needs no pass of its own. Rows of faces are
+    straight-line loops over row slices (no branches, indices from zero) so that they vectorise. Open-boundary
+    faces take their value from ``bq``. Only owned faces are written to the slot-1 arrays; ``lim`` is padded
+    by one cell on every side (``lim[i + 1, j + 1]`` is cell ``(i, j)``).
+    """
     nr, nc = h.shape
-    r0, r1, c0, c1 = _tile_bounds(t, ntc, nr, nc)
+    r0 = ti * TILE
+    r1 = min(r0 + TILE, nr)
+    c0 = tj0 * TILE
+    c1 = min(tj1 * TILE, nc)
+    nh = r1 - r0
+    nw = c1 - c0
     w = 0.5 * (1.0 - theta)
     ja = max(c0, 1)
-    for i in range(r0, r1):
-        if c0 == 0:
-            qxn[i, 0] = 0.0
-        for j in range(ja, c1):  # west faces: straight-line code, vectorisable
-            q0 = qxo[i, j]
-            qa = theta * q0 + w * (qxo[i, j - 1] + qxo[i, j + 1])
-            qxn[i, j] = _face_flux(q0, qa, z[i, j - 1], h[i, j - 1], z[i, j], h[i, j],
-                                   0.5 * (n2[i, j - 1] + n2[i, j]), dt, dx)
+    jb = min(c1, nc - 1)  # last interior west-face column in reach (the east edge face included)
+    m = jb + 1 - ja
+    for li in range(nh):
+        i = r0 + li
+        f = fx[li]
+        f[0] = 0.0
+        f[nw] = 0.0
+        qs = qxo[i, ja - 1:jb + 2]
+        hs = h[i, ja - 1:jb + 1]
+        zs = z[i, ja - 1:jb + 1]
+        ns = n2[i, ja - 1:jb + 1]
+        fo = f[ja - c0:jb - c0 + 1]
+        for k in range(m):  # west faces of cells ja..jb
+            q0 = qs[k + 1]
+            qa = theta * q0 + w * (qs[k] + qs[k + 2])
+            fo[k] = _face_flux_sel(q0, qa, zs[k], hs[k], zs[k + 1], hs[k + 1], 0.5 * (ns[k] + ns[k + 1]), dt, dx)
+    for lj in range(nw):
+        fy[0, lj] = 0.0
+        fy[nh, lj] = 0.0
+    for i in range(max(r0, 1), min(r1, nr - 1) + 1):
+        qm = qyo[i - 1, c0:c1]
+        q = qyo[i, c0:c1]
+        qp = qyo[i + 1, c0:c1]
+        hn = h[i - 1, c0:c1]
+        hc = h[i, c0:c1]
+        zn = z[i - 1, c0:c1]
+        zc = z[i, c0:c1]
+        nn = n2[i - 1, c0:c1]
+        ncl = n2[i, c0:c1]
+        fo = fy[i - r0]
+        for k in range(nw):  # north faces
+            q0 = q[k]
+            qa = theta * q0 + w * (qm[k] + qp[k])
+            fo[k] = _face_flux_sel(q0, qa, zn[k], hn[k], zc[k], hc[k], 0.5 * (nn[k] + ncl[k]), dt, dx)
+    for t in range(ti * ntc + tj0, ti * ntc + tj1):
+        for kb in range(bptr[t], bptr[t + 1]):  # open-boundary faces in reach
+            b = bidx[kb]
+            if bf_axis[b] == 0:
+                fx[bf_i[b] - r0, bf_j[b] - c0] = bq[b]
+            else:
+                fy[bf_i[b] - r0, bf_j[b] - c0] = bq[b]
+    a2 = dx * dx
+    dtdx = dt * dx
+    for li in range(nh):
+        i = r0 + li
+        fr = fx[li]
+        fn = fy[li]
+        fs = fy[li + 1]
+        hs = h[i, c0:c1]
+        ins = inside[i, c0:c1]
+        lo = lim[i + 1, c0 + 1:c1 + 1]
+        qxs = qxn[i, c0:c1]
+        qys = qyn[i, c0:c1]
+        for k in range(nw):
+            out = (max(fr[k + 1], 0.0) + max(-fr[k], 0.0) + max(fs[k], 0.0) + max(-fn[k], 0.0)) * dtdx
+            vol = hs[k] * a2
+            lo[k] = 1.0 if (out <= vol or ins[k] == 0) else vol / out
+            qxs[k] = fr[k]
+            qys[k] = fn[k]
         if c1 == nc:
-            qxn[i, nc] = 0.0
-        if i == 0:
-            for j in range(c0, c1):
-                qyn[0, j] = 0.0
-        else:
-            for j in range(c0, c1):  # north faces
-                q0 = qyo[i, j]
-                qa = theta * q0 + w * (qyo[i - 1, j] + qyo[i + 1, j])
-                qyn[i, j] = _face_flux(q0, qa, z[i - 1, j], h[i - 1, j], z[i, j], h[i, j],
-                                       0.5 * (n2[i - 1, j] + n2[i, j]), dt, dx)
+            qxn[i, nc] = fr[nw]
     if r1 == nr:
-        for j in range(c0, c1):
-            qyn[nr, j] = 0.0
+        for lj in range(nw):
+            qyn[nr, c0 + lj] = fy[nh, lj]
 
 
 @njit(cache=True, parallel=True)
-def _pass_fluxes(st: FloodState, tr: FloodTerrain, theta: float, dt: float, dx: float) -> None:
-    """Raw new fluxes on the faces owned by active tiles (slot 1 from slot 0)."""
-    h, z, n2, tile_list = st.h, tr.z, tr.n2, st.tile_list
+def _pass_fluxes(st: FloodState, tr: FloodTerrain, bq: np.ndarray, seg: np.ndarray, n_seg: int, theta: float,
+                 dt: float, dx: float, n_chunks: int) -> None:
+    """Raw new fluxes on the faces owned by active tiles (slot 1 from slot 0) and every active cell's limiter.
+
+    Work comes in segments (``seg[s] = (tile row, first tile column, end tile column)``, see
+    :func:`_segments`); each thread's share of them uses its own face scratch.
+    """
+    h, z, n2, inside, lim = st.h, tr.z, tr.n2, tr.inside, st.lim
     qxo, qxn, qyo, qyn = st.qx[0], st.qx[1], st.qy[0], st.qy[1]
+    bf_axis, bf_i, bf_j, bptr, bidx = tr.bf_axis, tr.bf_i, tr.bf_j, tr.tile_bf_ptr, tr.tile_bf_idx
     ntc = (h.shape[1] + TILE - 1) // TILE
-    for k in prange(st.n_active[0]):
-        _fluxes_tile(np.int64(tile_list[k]), h, z, n2, qxo, qxn, qyo, qyn, theta, dt, dx, ntc)
+    n_chunks = min(n_seg, n_chunks)
+    for c in prange(n_chunks):
+        fx = np.empty((TILE, SEG * TILE + 1))
+        fy = np.empty((TILE + 1, SEG * TILE))
+        for s in range(c * n_seg // n_chunks, (c + 1) * n_seg // n_chunks):
+            _fluxes_seg(seg[s, 0], seg[s, 1], seg[s, 2], h, z, n2, inside, qxo, qxn, qyo, qyn, lim, bq, bf_axis,
+                        bf_i, bf_j, bptr, bidx, fx, fy, theta, dt, dx, ntc)
 
 
 @njit(cache=True)
-def _boundary_fluxes(st: FloodState, tr: FloodTerrain, dt: float, dx: float) -> None:
-    """Overwrite the raw flux of each open-boundary face of an active tile (free outflow or fixed level).
+def _segments(st: FloodState, ntc: int, seg: np.ndarray) -> int:
+    """Cut the sorted active list into runs of ≤ ``SEG`` consecutive tiles of one tile row; return the count."""
+    n = st.n_active[0]
+    ns = 0
+    k = 0
+    while k < n:
+        t = st.tile_list[k]
+        ti = t // ntc
+        tj = t - ti * ntc
+        e = k + 1
+        while e < n and e - k < SEG and st.tile_list[e] == t + (e - k) and (t + (e - k)) // ntc == ti:
+            e += 1
+        seg[ns, 0] = ti
+        seg[ns, 1] = tj
+        seg[ns, 2] = tj + (e - k)
+        ns += 1
+        k = e
+    return ns
+
+
+@njit(cache=True, error_model="numpy")
+def _boundary_fluxes(st: FloodState, tr: FloodTerrain, bq: np.ndarray, dt: float, dx: float) -> None:
+    """Raw flux ``bq[b]`` of each open-boundary face (free outflow or fixed level), from the old state.
 
     Faces of inactive tiles get zero without reading the depth; the outflow sum of
     :func:`flood_advance_kernel` skips them (fixed-level cells are forced, so always active).
@@ -213,11 +324,10 @@ def _boundary_fluxes(st: FloodState, tr: FloodTerrain, dt: float, dx: float) -> 
         c = tr.bf_cell[b]
         ci = c // nc
         cj = c - ci * nc
-        slot = st.qx[1] if tr.bf_axis[b] == 0 else st.qy[1]
         fi = tr.bf_i[b]
         fj = tr.bf_j[b]
         if st.tile_active[(ci // TILE) * ntc + cj // TILE] == 0:
-            slot[fi, fj] = 0.0  # a dry cell with dry neighbours: no flux (and no depth read)
+            bq[b] = 0.0  # a dry cell with dry neighbours: no flux (and no depth read)
             continue
         hc = h[ci, cj]
         zc = z[ci, cj]
@@ -228,36 +338,16 @@ def _boundary_fluxes(st: FloodState, tr: FloodTerrain, dt: float, dx: float) -> 
             if hc > H_EPS:
                 q_out = hc ** (5.0 / 3.0) * np.sqrt(tr.bf_value[b] / n2[ci, cj])
                 q_out = min(q_out, hc * np.sqrt(G * hc))  # never more than critical flow
-                slot[fi, fj] = s * q_out
+                bq[b] = s * q_out
             else:
-                slot[fi, fj] = 0.0
+                bq[b] = 0.0
         else:
             # ghost cell outside at the fixed water level over the same bed: local-inertial face flux,
             # written as outward-positive then signed
             q0 = s * old[fi, fj]
             stage = max(tr.bf_value[b], zc)
             q_out = _face_flux(q0, q0, zc, hc, zc, stage - zc, n2[ci, cj], dt, dx)
-            slot[fi, fj] = s * q_out
-
-
-@njit(cache=True, parallel=True)
-def _pass_limiter(st: FloodState, tr: FloodTerrain, dt: float, dx: float) -> None:
-    """Per-cell factor ≤ 1 scaling outflows so no cell gives more water than it holds."""
-    h = st.h
-    qx, qy, lim = st.qx[1], st.qy[1], st.lim
-    nr, nc = h.shape
-    ntc = (nc + TILE - 1) // TILE
-    for k in prange(st.n_active[0]):
-        r0, r1, c0, c1 = _tile_bounds(np.int64(st.tile_list[k]), ntc, nr, nc)
-        for i in range(r0, r1):
-            for j in range(c0, c1):
-                if tr.inside[i, j] == 0:
-                    lim[i, j] = 1.0
-                    continue
-                out = (max(qx[i, j + 1], 0.0) + max(-qx[i, j], 0.0)
-                       + max(qy[i + 1, j], 0.0) + max(-qy[i, j], 0.0)) * dt * dx
-                vol = h[i, j] * dx * dx
-                lim[i, j] = 1.0 if out <= vol else vol / out
+            bq[b] = s * q_out
 
 
 @njit(cache=True, inline="always")
@@ -278,80 +368,129 @@ def _border_bits(i: int, j: int, r0: int, r1: int, c0: int, c1: int) -> int:
     return 1 + 2 * n + 4 * s + 8 * w + 16 * e + 32 * n * w + 64 * n * e + 128 * s * w + 256 * s * e
 
 
-@njit(cache=True)
-def _continuity_tile(t: np.int64, h: np.ndarray, lim: np.ndarray, qxn: np.ndarray, qyn: np.ndarray,
-                     qxo: np.ndarray, qyo: np.ndarray, inside: np.ndarray, rain_factor: np.ndarray,
-                     h_max: np.ndarray, t_wet: np.ndarray, hr_max: np.ndarray, tile_wet: np.ndarray,
-                     tile_hmax: np.ndarray, clamp: np.ndarray, dt: float, dx: float, t_end: float,
-                     rdt: float, ntc: int) -> None:
-    """Continuity update of one tile, then its wet-border bits and maximum depth (one pass over its cells).
+@njit(cache=True, error_model="numpy")
+def _continuity_seg(ti: int, tj0: int, tj1: int, h: np.ndarray, lim: np.ndarray, qxn: np.ndarray,
+                    qyn: np.ndarray, qxo: np.ndarray, qyo: np.ndarray, inside: np.ndarray,
+                    rain_factor: np.ndarray, h_max: np.ndarray, t_wet: np.ndarray, hr_max: np.ndarray,
+                    tile_wet: np.ndarray, tile_hmax: np.ndarray, hw: np.ndarray, neg: np.ndarray, dt: float,
+                    dx: float, t_end: float, rdt: float, ntc: int) -> float:
+    """Continuity update of a segment, then each of its tiles' wet-border bits and maximum depth.
 
-    A plain function called from the parallel loop: per-tile accumulators (the bits, the maximum) stay
-    ordinary locals here, which numba's parfor mis-handled when they lived in the loop body itself.
+    Each row is one straight-line loop (selects, no branches) over row slices, so it vectorises; the wet
+    depths and the round-off clamps go to the scratch rows ``hw`` and ``neg``, and a short scalar loop per
+    tile row then derives the bits (see :func:`_border_bits`) and the maximum. Returns the clamped volume
+    depth sum (m) of round-off negatives, summed in a fixed order.
     """
     nr, nc = h.shape
-    r0, r1, c0, c1 = _tile_bounds(t, ntc, nr, nc)
-    cl = 0.0
-    wet = 0
-    hmx = 0.0
+    r0 = ti * TILE
+    r1 = min(r0 + TILE, nr)
+    c0 = tj0 * TILE
+    c1 = min(tj1 * TILE, nc)
+    nw = c1 - c0
     rdx = dt / dx
+    cl = 0.0
+    for t in range(ti * ntc + tj0, ti * ntc + tj1):
+        tile_wet[t] = 0
+        tile_hmax[t] = 0.0
     for i in range(r0, r1):
-        for j in range(c0, c1):
-            lc = lim[i, j]
-            qw = _limited(qxn[i, j], lim[i, j - 1] if j > 0 else 1.0, lc)
-            qn = _limited(qyn[i, j], lim[i - 1, j] if i > 0 else 1.0, lc)
-            qxo[i, j] = qw
-            qyo[i, j] = qn
-            if j == nc - 1:
-                qxo[i, nc] = _limited(qxn[i, nc], lc, 1.0)
-            if i == nr - 1:
-                qyo[nr, j] = _limited(qyn[nr, j], lc, 1.0)
-            if inside[i, j] == 0:
+        ln = lim[i, c0 + 1:c1 + 1]
+        lr = lim[i + 1, c0:c1 + 2]
+        ls = lim[i + 2, c0 + 1:c1 + 1]
+        qx = qxn[i, c0:c1 + 1]
+        qn = qyn[i, c0:c1]
+        qs = qyn[i + 1, c0:c1]
+        qxl = qxo[i, c0:c1]
+        qyl = qyo[i, c0:c1]
+        hs = h[i, c0:c1]
+        ins = inside[i, c0:c1]
+        rf = rain_factor[i, c0:c1]
+        hm = h_max[i, c0:c1]
+        tw = t_wet[i, c0:c1]
+        hr = hr_max[i, c0:c1]
+        for k in range(nw):
+            lc = lr[k + 1]
+            a = qx[k]
+            qw_ = a * (lr[k] if a > 0.0 else lc)
+            a = qn[k]
+            qn_ = a * (ln[k] if a > 0.0 else lc)
+            a = qx[k + 1]
+            qe_ = a * (lc if a > 0.0 else lr[k + 2])
+            a = qs[k]
+            qs_ = a * (lc if a > 0.0 else ls[k])
+            qxl[k] = qw_
+            qyl[k] = qn_
+            h0 = hs[k]
+            hn = h0 + rdx * (qw_ - qe_ + qn_ - qs_) + rdt * rf[k]
+            wet_cell = ins[k] != 0
+            hc = max(hn, 0.0)
+            neg[k] = hc - hn if wet_cell else 0.0  # round-off only: the limiter keeps exact arithmetic ≥ 0
+            hc = hc if wet_cell else h0
+            hs[k] = hc
+            hwk = hc if (wet_cell and hc > H_EPS) else 0.0
+            hw[k] = hwk
+            hm[k] = max(hm[k], hwk)
+            seen = hc >= H_WET and wet_cell
+            tw[k] = t_end if (seen and tw[k] < 0.0) else tw[k]
+            # DEFRA rating h (v + 0.5) + DF with v = |q|/h: h·v is the cell-centred |q|
+            qcx = qw_ + qe_
+            qcy = qn_ + qs_
+            rating = (0.5 * np.sqrt(qcx * qcx + qcy * qcy) + 0.5 * hc
+                      + (0.0 if hc <= 0.25 else (0.5 if hc <= 0.75 else 1.0)))
+            hr[k] = max(hr[k], rating) if seen else hr[k]
+        for k in range(nw):
+            cl += neg[k]
+        li = i - r0
+        north = 1 if li == 0 else 0
+        south = 1 if i == r1 - 1 else 0
+        for t in range(tj0, tj1):  # per tile of the segment: bits and maximum from this row
+            a0 = t * TILE - c0
+            a1 = min(a0 + TILE, nw)
+            mx = 0.0
+            for k in range(a0, a1):
+                mx = max(mx, hw[k])
+            if mx == 0.0:
                 continue
-            qe = _limited(qxn[i, j + 1], lc, lim[i, j + 1] if j + 1 < nc else 1.0)
-            qs = _limited(qyn[i + 1, j], lc, lim[i + 1, j] if i + 1 < nr else 1.0)
-            hn = h[i, j] + rdx * (qw - qe + qn - qs) + rdt * rain_factor[i, j]
-            if hn < 0.0:
-                cl -= hn  # round-off only: the limiter keeps exact arithmetic ≥ 0
-                hn = 0.0
-            h[i, j] = hn
-            if hn > H_EPS:
-                wet |= _border_bits(i, j, r0, r1, c0, c1)
-                if hn > hmx:
-                    hmx = hn
-                if hn > h_max[i, j]:
-                    h_max[i, j] = hn
-                if hn >= H_WET:
-                    if t_wet[i, j] < 0.0:
-                        t_wet[i, j] = t_end
-                    # DEFRA rating h (v + 0.5) + DF with v = |q|/h: h·v is the cell-centred |q|
-                    qcx = qw + qe
-                    qcy = qn + qs
-                    hr = 0.5 * np.sqrt(qcx * qcx + qcy * qcy) + 0.5 * hn
-                    hr += 0.0 if hn <= 0.25 else (0.5 if hn <= 0.75 else 1.0)
-                    if hr > hr_max[i, j]:
-                        hr_max[i, j] = hr
-    clamp[t] = cl
-    tile_wet[t] = wet
-    tile_hmax[t] = hmx
+            u = ti * ntc + t
+            bits = 1 + 2 * north + 4 * south
+            if hw[a0] > 0.0:
+                bits |= 8 + 32 * north + 128 * south
+            if hw[a1 - 1] > 0.0:
+                bits |= 16 + 64 * north + 256 * south
+            tile_wet[u] |= bits
+            tile_hmax[u] = max(tile_hmax[u], mx)
+    for i in range(r0, r1):  # the grid's east and south edge faces
+        if c1 == nc:
+            qxo[i, nc] = _limited(qxn[i, nc], lim[i + 1, nc], 1.0)
+    if r1 == nr:
+        for j in range(c0, c1):
+            qyo[nr, j] = _limited(qyn[nr, j], lim[nr, j + 1], 1.0)
+    return cl
 
 
 @njit(cache=True, parallel=True)
-def _pass_continuity(st: FloodState, tr: FloodTerrain, dt: float, dx: float, t_end: float, rain_m_s: float,
-                     clamp: np.ndarray) -> None:
-    """Depth update from limited fluxes; store limited fluxes in slot 0; per-tile wet bits and max depth."""
+def _pass_continuity(st: FloodState, tr: FloodTerrain, seg: np.ndarray, n_seg: int, dt: float, dx: float,
+                     t_end: float, rain_m_s: float, clamp: np.ndarray, n_chunks: int) -> None:
+    """Depth update from limited fluxes; store limited fluxes in slot 0; per-tile wet bits and max depth.
+
+    ``clamp[s]`` receives segment ``s``'s round-off clamp (m of depth).
+    """
     h, lim = st.h, st.lim
     h_max, t_wet, hr_max = st.h_max, st.t_wet, st.hr_max  # bound outside the prange (numba parfor drops
     # writes through a NamedTuple attribute inside the loop body: measured, h_max stayed at its start value)
-    tile_wet, tile_hmax, tile_list = st.tile_wet, st.tile_hmax, st.tile_list
+    tile_wet, tile_hmax = st.tile_wet, st.tile_hmax
     inside, rain_factor = tr.inside, tr.rain_factor
     qxn, qyn, qxo, qyo = st.qx[1], st.qy[1], st.qx[0], st.qy[0]
     nc = h.shape[1]
     ntc = (nc + TILE - 1) // TILE
     rdt = rain_m_s * dt
-    for k in prange(st.n_active[0]):
-        _continuity_tile(np.int64(tile_list[k]), h, lim, qxn, qyn, qxo, qyo, inside, rain_factor, h_max,
-                         t_wet, hr_max, tile_wet, tile_hmax, clamp, dt, dx, t_end, rdt, ntc)
+    n_chunks = min(n_seg, n_chunks)
+    for c in prange(n_chunks):
+        hw = np.empty(SEG * TILE)
+        neg = np.empty(SEG * TILE)
+        for s in range(c * n_seg // n_chunks, (c + 1) * n_seg // n_chunks):
+            clamp[s] = _continuity_seg(seg[s, 0], seg[s, 1], seg[s, 2], h, lim, qxn, qyn, qxo, qyo, inside,
+                                       rain_factor, h_max, t_wet, hr_max, tile_wet, tile_hmax, hw, neg, dt, dx,
+                                       t_end, rdt, ntc)
 
 
 @njit(cache=True)
@@ -510,13 +649,14 @@ def _scan_tiles(st: FloodState, tr: FloodTerrain, ntr: int, ntc: int) -> None:
 @njit(cache=True)
 def flood_advance_kernel(st: FloodState, tr: FloodTerrain, p: FloodParams, t_s: float, until_s: float,
                          rain_m_s: float, inflow_m3s: np.ndarray, acc: np.ndarray,
-                         clamp: np.ndarray, rescan: bool) -> float:
+                         clamp: np.ndarray, rescan: bool, n_chunks: int) -> float:
     """Sub-step the scheme from ``t_s`` to ``until_s`` under constant forcing; return the new time (s).
 
     ``rain_m_s`` is the rain rate (m/s) multiplied by ``tr.rain_factor``; ``inflow_m3s[g]`` the discharge
     of hydrograph ``g``. Volumes, steps and cell updates accumulate into ``acc`` (see ``ACC_*``).
     ``rescan`` rebuilds the active set from ``h`` over the whole grid; without it the set left by the last
     call is kept (valid while nothing else wrote ``h``), with the forced and raining tiles added.
+    ``n_chunks`` sets how finely the flux work is shared between threads (results do not depend on it).
     """
     nr, nc = st.h.shape
     ntr = (nr + TILE - 1) // TILE
@@ -531,6 +671,8 @@ def flood_advance_kernel(st: FloodState, tr: FloodTerrain, p: FloodParams, t_s: 
             always[n_always] = u
             n_always += 1
     new_list = np.empty(ntiles, np.int64)
+    bq = np.zeros(tr.bf_axis.shape[0])
+    seg = np.empty((ntiles, 3), np.int64)
     if rescan:
         _scan_tiles(st, tr, ntr, ntc)
         _refresh_tiles(st, tr, raining, ntr, ntc)
@@ -553,9 +695,9 @@ def flood_advance_kernel(st: FloodState, tr: FloodTerrain, p: FloodParams, t_s: 
         # equal sub-steps to the end of the interval (no sliver step at the end)
         n_left = np.ceil((until_s - t) / dt - 1e-9)
         dt = (until_s - t) / max(n_left, 1.0)
-        _pass_fluxes(st, tr, p.theta, dt, dx)
-        _boundary_fluxes(st, tr, dt, dx)
-        _pass_limiter(st, tr, dt, dx)
+        _boundary_fluxes(st, tr, bq, dt, dx)
+        n_seg = _segments(st, ntc, seg)
+        _pass_fluxes(st, tr, bq, seg, n_seg, p.theta, dt, dx, n_chunks)
         # boundary volumes with the limiter applied (outward positive)
         out_q = 0.0
         for b in range(tr.bf_axis.shape[0]):
@@ -564,16 +706,15 @@ def flood_advance_kernel(st: FloodState, tr: FloodTerrain, p: FloodParams, t_s: 
             cj = c - ci * nc
             if st.tile_active[(ci // TILE) * ntc + cj // TILE] == 0:
                 continue
-            q = st.qx[1][tr.bf_i[b], tr.bf_j[b]] if tr.bf_axis[b] == 0 else st.qy[1][tr.bf_i[b], tr.bf_j[b]]
-            qo = tr.bf_sign[b] * q
+            qo = tr.bf_sign[b] * bq[b]
             if qo > 0.0:
-                qo *= st.lim[ci, cj]
+                qo *= st.lim[ci + 1, cj + 1]
             out_q += qo
         acc[ACC_OUTFLOW_M3] += out_q * dt * dx
         t_end = t + dt
-        _pass_continuity(st, tr, dt, dx, t_end, rain_m_s, clamp)
-        for k in range(st.n_active[0]):
-            acc[ACC_CLAMP_M3] += clamp[st.tile_list[k]] * dx * dx
+        _pass_continuity(st, tr, seg, n_seg, dt, dx, t_end, rain_m_s, clamp, n_chunks)
+        for s in range(n_seg):
+            acc[ACC_CLAMP_M3] += clamp[s] * dx * dx
         if raining:
             acc[ACC_RAIN_M3] += rain_m_s * dt * dx * dx * rain_cells
         for s in range(tr.src_cell.shape[0]):
@@ -602,7 +743,7 @@ def new_state(h0: np.ndarray) -> FloodState:
     t_wet = np.full((nr, nc), -1.0)
     t_wet[h >= H_WET] = 0.0
     return FloodState(
-        h=h, qx=np.zeros((2, nr, nc + 1)), qy=np.zeros((2, nr + 1, nc)), lim=np.ones((nr, nc)),
+        h=h, qx=np.zeros((2, nr, nc + 1)), qy=np.zeros((2, nr + 1, nc)), lim=np.ones((nr + 2, nc + 2)),
         h_max=h.copy(), t_wet=t_wet, hr_max=np.zeros((nr, nc)),
         tile_active=np.zeros(ntiles, np.uint8), tile_next=np.zeros(ntiles, np.uint8),
         tile_wet=np.zeros(ntiles, np.uint16),
@@ -649,7 +790,7 @@ def flood_advance(st: FloodState, tr: FloodTerrain, p: FloodParams, t_s: float, 
     clamp = np.zeros(st.tile_wet.shape[0])
     inflow = np.ascontiguousarray(inflow_m3s, dtype=np.float64)
     return flood_advance_kernel(st, tr, p, float(t_s), float(until_s), float(rain_m_s), inflow, acc, clamp,
-                                bool(rescan))
+                                bool(rescan), 4 * numba.get_num_threads())
 
 
 _DIRS = {"W": (0, 0, 0, -1.0), "E": (0, 0, 1, 1.0), "N": (1, 0, 0, -1.0), "S": (1, 1, 0, 1.0)}
@@ -699,6 +840,7 @@ def build_terrain(z: np.ndarray, manning_n: np.ndarray | float, inside: np.ndarr
         if k == 1:
             force[r, c] = True
     i64 = np.int64
+    ptr, idx = _tile_faces(nr, nc, axis, fi, fj)
     return FloodTerrain(
         z=zz, n2=np.ascontiguousarray(n * n), inside=np.ascontiguousarray(inside_b.astype(np.uint8)),
         rain_factor=np.ascontiguousarray(rf, dtype=np.float64), rain_tiles=tiles_of(rf > 0),
@@ -707,4 +849,20 @@ def build_terrain(z: np.ndarray, manning_n: np.ndarray | float, inside: np.ndarr
         bf_sign=np.array(sign, np.float64), bf_cell=np.array(cell, i64), bf_kind=np.array(kind, i64),
         bf_value=np.array(value, np.float64),
         src_cell=np.array([r * nc + c for r, c, _, _ in src], i64), src_share=np.array([s[3] for s in src], float),
-        src_group=np.array([s[2] for s in src], i64))
+        src_group=np.array([s[2] for s in src], i64), tile_bf_ptr=ptr, tile_bf_idx=idx)
+
+
+def _tile_faces(nr: int, nc: int, axis: list[int], fi: list[int], fj: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Which open-boundary faces each tile's flux pass sees: its own faces and its east/south edge faces."""
+    ntr, ntc = (nr + TILE - 1) // TILE, (nc + TILE - 1) // TILE
+    by_tile: list[list[int]] = [[] for _ in range(ntr * ntc)]
+    for b, (ax, i, j) in enumerate(zip(axis, fi, fj, strict=True)):
+        # the face between cells (i, j-1) and (i, j) (x) or (i-1, j) and (i, j) (y); either cell's tile sees it
+        cells = [(i, j - 1), (i, j)] if ax == 0 else [(i - 1, j), (i, j)]
+        tiles = {(a // TILE) * ntc + c // TILE for a, c in cells if 0 <= a < nr and 0 <= c < nc}
+        for t in sorted(tiles):
+            by_tile[t].append(b)
+    ptr = np.zeros(ntr * ntc + 1, np.int64)
+    ptr[1:] = np.cumsum([len(v) for v in by_tile])
+    idx = np.array([b for v in by_tile for b in v], np.int64)
+    return ptr, idx
