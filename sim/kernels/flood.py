@@ -146,7 +146,7 @@ def _face_flux(q0: float, qa: float, zl: float, hl: float, zr: float, hr: float,
     hf = max(etal, etar) - max(zl, zr)
     if hf <= H_EPS:
         return 0.0
-    num = qa - G * hf * dt * (etar - etal) / dx
+    num = qa - (G * dt / dx) * hf * (etar - etal)  # the bracket is loop-invariant: no division per face
     if q0 == 0.0:
         return num  # no friction on a face that carried nothing (skips the power below)
     return num / (1.0 + G * dt * n2f * abs(q0) * inv_pow_7_3(hf))
@@ -163,7 +163,7 @@ def _face_flux_sel(q0: float, qa: float, zl: float, hl: float, zr: float, hr: fl
     etal = zl + hl
     etar = zr + hr
     hf = max(etal, etar) - max(zl, zr)
-    num = qa - G * hf * dt * (etar - etal) / dx
+    num = qa - (G * dt / dx) * hf * (etar - etal)  # the bracket is loop-invariant: no division per face
     fr = G * dt * n2f * abs(q0) * inv_pow_7_3(max(hf, H_EPS))
     q = num / (1.0 + fr)
     return q if hf > H_EPS else 0.0
@@ -179,20 +179,22 @@ def _tile_bounds(t: np.int64, ntc: int, nr: int, nc: int) -> tuple[int, int, int
 
 
 @njit(cache=True, error_model="numpy")
-def _fluxes_seg(ti: int, tj0: int, tj1: int, h: np.ndarray, z: np.ndarray, n2: np.ndarray, inside: np.ndarray,
-                qxo: np.ndarray, qxn: np.ndarray, qyo: np.ndarray, qyn: np.ndarray, lim: np.ndarray,
-                bq: np.ndarray, bf_axis: np.ndarray, bf_i: np.ndarray, bf_j: np.ndarray, bptr: np.ndarray,
-                bidx: np.ndarray, fx: np.ndarray, fy: np.ndarray, theta: float, dt: float, dx: float,
-                ntc: int) -> None:
+def _fluxes_seg(ti: int, tj0: int, tj1: int, h: np.ndarray, qxo: np.ndarray, qxn: np.ndarray, qyo: np.ndarray,
+                qyn: np.ndarray, lim: np.ndarray, tr: FloodTerrain, fx: np.ndarray, fy: np.ndarray, theta: float,
+                dt: float, dx: float, ntc: int) -> float:
     """Raw new fluxes of every face of a segment (tiles ``tj0..tj1-1`` of tile row ``ti``), then its limiters.
 
     The faces go to the scratch ``fx`` ``(TILE, SEG * TILE + 1)`` and ``fy`` ``(TILE + 1, SEG * TILE)``: the
     segment's own (west and north faces of its cells) and the east and south edge faces its neighbours own,
     computed again here by the same arithmetic so the limiter needs no pass of its own. Rows of faces are
     straight-line loops over row slices (no branches, indices from zero) so that they vectorise. Open-boundary
-    faces take their value from ``bq``. Only owned faces are written to the slot-1 arrays; ``lim`` is padded
-    by one cell on every side (``lim[i + 1, j + 1]`` is cell ``(i, j)``).
+    faces take their value from :func:`_boundary_flux`. Only owned faces are written to the slot-1 arrays;
+    ``lim`` is padded by one cell on every side (``lim[i + 1, j + 1]`` is cell ``(i, j)``). Returns the limited
+    outflow (m²/s summed over faces, outward positive) through the open-boundary faces of the segment's cells.
     """
+    z, n2, inside = tr.z, tr.n2, tr.inside
+    bf_axis, bf_i, bf_j, bf_cell, bf_sign = tr.bf_axis, tr.bf_i, tr.bf_j, tr.bf_cell, tr.bf_sign
+    bptr, bidx = tr.tile_bf_ptr, tr.tile_bf_idx
     nr, nc = h.shape
     r0 = ti * TILE
     r1 = min(r0 + TILE, nr)
@@ -239,10 +241,11 @@ def _fluxes_seg(ti: int, tj0: int, tj1: int, h: np.ndarray, z: np.ndarray, n2: n
     for t in range(ti * ntc + tj0, ti * ntc + tj1):
         for kb in range(bptr[t], bptr[t + 1]):  # open-boundary faces in reach
             b = bidx[kb]
+            v = _boundary_flux(b, h, qxo, qyo, tr, dt, dx)
             if bf_axis[b] == 0:
-                fx[bf_i[b] - r0, bf_j[b] - c0] = bq[b]
+                fx[bf_i[b] - r0, bf_j[b] - c0] = v
             else:
-                fy[bf_i[b] - r0, bf_j[b] - c0] = bq[b]
+                fy[bf_i[b] - r0, bf_j[b] - c0] = v
     a2 = dx * dx
     dtdx = dt * dx
     for li in range(nh):
@@ -266,27 +269,41 @@ def _fluxes_seg(ti: int, tj0: int, tj1: int, h: np.ndarray, z: np.ndarray, n2: n
     if r1 == nr:
         for lj in range(nw):
             qyn[nr, c0 + lj] = fy[nh, lj]
+    out_q = 0.0
+    for t in range(ti * ntc + tj0, ti * ntc + tj1):  # outflow through the open faces of the segment's cells
+        for kb in range(bptr[t], bptr[t + 1]):
+            b = bidx[kb]
+            ci = bf_cell[b] // nc
+            cj = bf_cell[b] - ci * nc
+            if (ci // TILE) * ntc + cj // TILE != t:
+                continue  # the face's inside cell is in the neighbour tile: counted there
+            v = fx[bf_i[b] - r0, bf_j[b] - c0] if bf_axis[b] == 0 else fy[bf_i[b] - r0, bf_j[b] - c0]
+            qo = bf_sign[b] * v
+            if qo > 0.0:
+                qo *= lim[ci + 1, cj + 1]
+            out_q += qo
+    return out_q
 
 
 @njit(cache=True, parallel=True)
-def _pass_fluxes(st: FloodState, tr: FloodTerrain, bq: np.ndarray, seg: np.ndarray, n_seg: int, theta: float,
-                 dt: float, dx: float, n_chunks: int) -> None:
+def _pass_fluxes(st: FloodState, tr: FloodTerrain, seg: np.ndarray, n_seg: int, theta: float, dt: float,
+                 dx: float, n_chunks: int, out_seg: np.ndarray) -> None:
     """Raw new fluxes on the faces owned by active tiles (slot 1 from slot 0) and every active cell's limiter.
 
     Work comes in segments (``seg[s] = (tile row, first tile column, end tile column)``, see
-    :func:`_segments`); each thread's share of them uses its own face scratch.
+    :func:`_segments`); each thread's share of them uses its own face scratch. ``out_seg[s]`` receives the
+    segment's boundary outflow (m²/s).
     """
-    h, z, n2, inside, lim = st.h, tr.z, tr.n2, tr.inside, st.lim
+    h, lim = st.h, st.lim
     qxo, qxn, qyo, qyn = st.qx[0], st.qx[1], st.qy[0], st.qy[1]
-    bf_axis, bf_i, bf_j, bptr, bidx = tr.bf_axis, tr.bf_i, tr.bf_j, tr.tile_bf_ptr, tr.tile_bf_idx
     ntc = (h.shape[1] + TILE - 1) // TILE
     n_chunks = min(n_seg, n_chunks)
     for c in prange(n_chunks):
         fx = np.empty((TILE, SEG * TILE + 1))
         fy = np.empty((TILE + 1, SEG * TILE))
         for s in range(c * n_seg // n_chunks, (c + 1) * n_seg // n_chunks):
-            _fluxes_seg(seg[s, 0], seg[s, 1], seg[s, 2], h, z, n2, inside, qxo, qxn, qyo, qyn, lim, bq, bf_axis,
-                        bf_i, bf_j, bptr, bidx, fx, fy, theta, dt, dx, ntc)
+            out_seg[s] = _fluxes_seg(seg[s, 0], seg[s, 1], seg[s, 2], h, qxo, qxn, qyo, qyn, lim, tr, fx, fy,
+                                     theta, dt, dx, ntc)
 
 
 @njit(cache=True)
@@ -311,43 +328,29 @@ def _segments(st: FloodState, ntc: int, seg: np.ndarray) -> int:
 
 
 @njit(cache=True, error_model="numpy")
-def _boundary_fluxes(st: FloodState, tr: FloodTerrain, bq: np.ndarray, dt: float, dx: float) -> None:
-    """Raw flux ``bq[b]`` of each open-boundary face (free outflow or fixed level), from the old state.
+def _boundary_flux(b: int, h: np.ndarray, qxo: np.ndarray, qyo: np.ndarray, tr: FloodTerrain, dt: float,
+                   dx: float) -> float:
+    """Raw flux (signed like the face's ``q``) of open-boundary face ``b`` from the old state.
 
-    Faces of inactive tiles get zero without reading the depth; the outflow sum of
-    :func:`flood_advance_kernel` skips them (fixed-level cells are forced, so always active).
+    Kind 0: free outflow at normal depth for the given bed slope (Manning), outward only, never more than
+    critical flow. Kind 1: a ghost cell outside at the fixed water level over the same bed, crossed by the
+    local-inertial face flux.
     """
-    h, z, n2 = st.h, tr.z, tr.n2
     nc = h.shape[1]
-    ntc = (nc + TILE - 1) // TILE
-    for b in range(tr.bf_axis.shape[0]):
-        c = tr.bf_cell[b]
-        ci = c // nc
-        cj = c - ci * nc
-        fi = tr.bf_i[b]
-        fj = tr.bf_j[b]
-        if st.tile_active[(ci // TILE) * ntc + cj // TILE] == 0:
-            bq[b] = 0.0  # a dry cell with dry neighbours: no flux (and no depth read)
-            continue
-        hc = h[ci, cj]
-        zc = z[ci, cj]
-        s = tr.bf_sign[b]
-        old = st.qx[0] if tr.bf_axis[b] == 0 else st.qy[0]
-        if tr.bf_kind[b] == 0:
-            # normal-depth outflow with the given bed slope (Manning), outward only
-            if hc > H_EPS:
-                q_out = hc ** (5.0 / 3.0) * np.sqrt(tr.bf_value[b] / n2[ci, cj])
-                q_out = min(q_out, hc * np.sqrt(G * hc))  # never more than critical flow
-                bq[b] = s * q_out
-            else:
-                bq[b] = 0.0
-        else:
-            # ghost cell outside at the fixed water level over the same bed: local-inertial face flux,
-            # written as outward-positive then signed
-            q0 = s * old[fi, fj]
-            stage = max(tr.bf_value[b], zc)
-            q_out = _face_flux(q0, q0, zc, hc, zc, stage - zc, n2[ci, cj], dt, dx)
-            bq[b] = s * q_out
+    c = tr.bf_cell[b]
+    ci = c // nc
+    cj = c - ci * nc
+    hc = h[ci, cj]
+    zc = tr.z[ci, cj]
+    s = tr.bf_sign[b]
+    if tr.bf_kind[b] == 0:
+        if hc <= H_EPS:
+            return 0.0
+        q_out = hc ** (5.0 / 3.0) * np.sqrt(tr.bf_value[b] / tr.n2[ci, cj])
+        return s * min(q_out, hc * np.sqrt(G * hc))
+    q0 = s * (qxo[tr.bf_i[b], tr.bf_j[b]] if tr.bf_axis[b] == 0 else qyo[tr.bf_i[b], tr.bf_j[b]])
+    stage = max(tr.bf_value[b], zc)
+    return s * _face_flux(q0, q0, zc, hc, zc, stage - zc, tr.n2[ci, cj], dt, dx)
 
 
 @njit(cache=True, inline="always")
@@ -529,8 +532,11 @@ def _zero_tile_faces(st: FloodState, t: np.int64, ntc: int, nr: int, nc: int) ->
 def _refresh_tiles(st: FloodState, tr: FloodTerrain, raining: bool, ntr: int, ntc: int) -> None:
     """Active tiles = wet, forced (inflow, fixed level) or raining tiles, plus the neighbours wet cells border.
 
-    A tile that drops out has its faces zeroed: both sides of each of its faces are dry, so a computed
-    flux would be zero, and no stale value may be read by an active neighbour later.
+    ``tile_active`` is 1 for a tile the rule needs and 2 for one step of grace after it stops needing it: its
+    faces' new fluxes are zero then (both sides dry), but their last limited fluxes may not be, and the
+    θ-average of the neighbouring faces reads them once more. After the grace step both slots hold zeros;
+    the tile drops out and its faces are zeroed (a no-op then, kept as a guard), so no stale value can be read
+    later. Results therefore equal computing every tile (tested bit for bit).
     """
     nr, nc = st.h.shape
     act = st.tile_active
@@ -556,10 +562,12 @@ def _refresh_tiles(st: FloodState, tr: FloodTerrain, raining: bool, ntr: int, nt
                     nxt[a * ntc + b] = 1
     n = 0
     for t in range(ntr * ntc):
-        if act[t] == 1 and nxt[t] == 0:
+        if nxt[t] == 0 and act[t] == 1:
+            nxt[t] = 2  # grace step
+        elif nxt[t] == 0 and act[t] == 2:
             _zero_tile_faces(st, np.int64(t), ntc, nr, nc)
         act[t] = nxt[t]
-        if nxt[t] == 1:
+        if nxt[t] != 0:
             st.tile_list[n] = t
             n += 1
         nxt[t] = 0
@@ -618,12 +626,17 @@ def _refresh_active(st: FloodState, tr: FloodTerrain, raining: bool, ntr: int, n
     for k in range(n_old):
         t = st.tile_list[k]
         if nxt[t] == 0:
-            act[t] = 0
-            _zero_tile_faces(st, np.int64(t), ntc, nr, nc)
+            if act[t] == 1:  # one grace step (see _refresh_tiles)
+                nxt[t] = 2
+                new_list[n_new] = t
+                n_new += 1
+            else:
+                act[t] = 0
+                _zero_tile_faces(st, np.int64(t), ntc, nr, nc)
     srt = np.sort(new_list[:n_new])
     for k in range(n_new):
         t = srt[k]
-        act[t] = 1
+        act[t] = nxt[t]
         nxt[t] = 0
         st.tile_list[k] = t
     st.n_active[0] = n_new
@@ -671,7 +684,7 @@ def flood_advance_kernel(st: FloodState, tr: FloodTerrain, p: FloodParams, t_s: 
             always[n_always] = u
             n_always += 1
     new_list = np.empty(ntiles, np.int64)
-    bq = np.zeros(tr.bf_axis.shape[0])
+    out_seg = np.zeros(ntiles)
     seg = np.empty((ntiles, 3), np.int64)
     if rescan:
         _scan_tiles(st, tr, ntr, ntc)
@@ -695,21 +708,11 @@ def flood_advance_kernel(st: FloodState, tr: FloodTerrain, p: FloodParams, t_s: 
         # equal sub-steps to the end of the interval (no sliver step at the end)
         n_left = np.ceil((until_s - t) / dt - 1e-9)
         dt = (until_s - t) / max(n_left, 1.0)
-        _boundary_fluxes(st, tr, bq, dt, dx)
         n_seg = _segments(st, ntc, seg)
-        _pass_fluxes(st, tr, bq, seg, n_seg, p.theta, dt, dx, n_chunks)
-        # boundary volumes with the limiter applied (outward positive)
-        out_q = 0.0
-        for b in range(tr.bf_axis.shape[0]):
-            c = tr.bf_cell[b]
-            ci = c // nc
-            cj = c - ci * nc
-            if st.tile_active[(ci // TILE) * ntc + cj // TILE] == 0:
-                continue
-            qo = tr.bf_sign[b] * bq[b]
-            if qo > 0.0:
-                qo *= st.lim[ci + 1, cj + 1]
-            out_q += qo
+        _pass_fluxes(st, tr, seg, n_seg, p.theta, dt, dx, n_chunks, out_seg)
+        out_q = 0.0  # boundary volumes with the limiter applied (outward positive), in segment order
+        for s in range(n_seg):
+            out_q += out_seg[s]
         acc[ACC_OUTFLOW_M3] += out_q * dt * dx
         t_end = t + dt
         _pass_continuity(st, tr, seg, n_seg, dt, dx, t_end, rain_m_s, clamp, n_chunks)
