@@ -25,6 +25,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ValidationError
 
+import sim
 from sim.paths import scenarios_dir
 from sim.results import RunResult
 from sim.runner import resolve_builder
@@ -235,9 +236,10 @@ def build_scenario(hazard: HazardSpec, plan: Plan, seed: int = 20200820, duratio
 
 
 def scenario_digest(sc: Scenario) -> str:
-    """Short hash of everything that decides a run's result (not the output folder)."""
+    """Short hash of everything that decides a run's result (not the output folder), the version included."""
     key = sc.model_dump(mode="json", exclude={"sources"})
     key["run"].pop("outputs_dir", None)
+    key["fuling_sim_version"] = sim.__version__
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
 

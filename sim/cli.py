@@ -191,7 +191,7 @@ def run(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from sim.district import load_district
-    from sim.results import RunResult
+    from sim.results import RunResult, same_version
     from sim.runner import resolve_builder
 
     path = scenario or _default_run()
@@ -206,7 +206,8 @@ def run(
     out_dir = Path(sc.run.outputs_dir) / run_name
     if (out_dir / "summary.json").exists() and not force:
         prev = RunResult.read(out_dir)
-        if prev.provenance.get("scenario") == scenario_json and prev.provenance.get("hours_override") == hours:
+        if (prev.provenance.get("scenario") == scenario_json and prev.provenance.get("hours_override") == hours
+                and same_version(prev.provenance)):
             console.print(f"complete result already at [bold]{out_dir}[/] (same scenario); --force to run again",
                           highlight=False)
             _print_run_summary(prev.summary)

@@ -2,8 +2,8 @@
 
 Each run is written as a complete :class:`~sim.results.RunResult` folder under
 ``<outputs>/compare-<hazard>-<digest>/runs/<plan>-seed<seed>/`` before the next starts, and a folder whose
-recorded scenario equals the one asked for is reused — so an interrupted comparison resumes where it
-stopped, and asking for more replicates later only runs the new seeds (``SeedSequence.spawn`` gives the
+recorded scenario and fuling-sim version equal the ones asked for is reused — so an interrupted comparison
+resumes where it stopped, and asking for more replicates later only runs the new seeds (``SeedSequence.spawn`` gives the
 same first seeds for any count).
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import sim
 from sim.paths import scenarios_dir
-from sim.results import RunResult
+from sim.results import RunResult, same_version
 from sim.scenario import DistrictSpec, HazardSpec, Plan, RunSettings, Scenario, load_component
 from sim.scorecard import Scorecard, build_scorecard, replicate_seeds
 from sim.targets import TargetFile
@@ -84,7 +84,7 @@ def run_compare(req: CompareRequest, outputs_dir: Path | str, builder: Callable,
         result = None
         if (run_dir / "summary.json").exists():
             prev = RunResult.read(run_dir)
-            if prev.provenance.get("scenario") == want:
+            if prev.provenance.get("scenario") == want and same_version(prev.provenance):
                 result = prev
         if on_run:
             on_run(i, len(pending), plan.name, seed, result is not None)

@@ -290,7 +290,7 @@ def run_sweep(spec: SweepSpec, base_json: dict, out_root: Path | str, *, schedul
     runs = runs_table(spec, experiments)
     manifest = {"sweep": spec.model_dump(mode="json"), "base": base_json, "fuling_sim_version": sim.__version__,
                 "n_experiments": len(experiments), "n_runs": len(runs),
-                "spec_sha256": hashlib.sha256(json.dumps([spec.model_dump(mode="json"), base_json],
+                "spec_sha256": hashlib.sha256(json.dumps([spec.model_dump(mode="json"), base_json, sim.__version__],
                                                          sort_keys=True).encode()).hexdigest()}
     mpath = folder / "manifest.json"
     if mpath.exists():
@@ -299,8 +299,9 @@ def run_sweep(spec: SweepSpec, base_json: dict, out_root: Path | str, *, schedul
             if resume:
                 from sim.yamlio import InputError
 
-                raise InputError(f"{folder}: holds a different sweep (spec or base changed). Fix: give the sweep a "
-                                 "new name, or delete the folder to start again")
+                raise InputError(f"{folder}: holds a different sweep (spec, base or fuling-sim version changed; "
+                                 f"it was made by {old.get('fuling_sim_version', '?')}, this is {sim.__version__}). "
+                                 "Fix: give the sweep a new name, or delete the folder to start again")
             for p in (folder / "outcomes").glob("*.parquet"):
                 p.unlink()
     _write_json(mpath, manifest)

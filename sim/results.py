@@ -102,6 +102,17 @@ class RunResult:
         return cls(**tables, **js, frames=frames, map_meta=meta)
 
 
+def same_version(provenance: dict) -> bool:
+    """Tell whether a stored result was made by this fuling-sim version.
+
+    Reusing a stored run (resume, the app's cache, comparisons) needs this as well as equal inputs: a new
+    version may change results for the same scenario and seed (e.g. the flood scheme's defaults in 0.2.0).
+    """
+    import sim
+
+    return provenance.get("fuling_sim_version") == sim.__version__
+
+
 def _finite(obj):
     """Replace NaN and ±inf (also numpy scalars) by None, recursively, so the JSON is standard."""
     if isinstance(obj, dict):

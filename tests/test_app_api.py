@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+import sim
 from sim import app_api
 from sim.scenario import HazardSpec, Plan
 
@@ -73,13 +74,16 @@ def test_edits_are_validated_as_a_whole():
     assert bad is None and errors[0].field == "teams.standby_share"
 
 
-def test_scenario_digest_follows_the_inputs_not_the_output_folder():
+def test_scenario_digest_follows_the_inputs_not_the_output_folder(monkeypatch):
     hz = app_api.load_choice(app_api.catalogue("hazard")[0])
     a = app_api.build_scenario(hz, _plan(), seed=1, outputs_dir="x")
     assert app_api.scenario_digest(a) == app_api.scenario_digest(app_api.build_scenario(hz, _plan(), seed=1,
                                                                                         outputs_dir="y"))
     assert app_api.scenario_digest(a) != app_api.scenario_digest(app_api.build_scenario(hz, _plan(), seed=2))
     assert app_api.scenario_digest(a) != app_api.scenario_digest(app_api.build_scenario(hz, _plan("lean"), seed=1))
+    before = app_api.scenario_digest(a)
+    monkeypatch.setattr(sim, "__version__", "0.0.1")  # another version may give other results: not reused
+    assert app_api.scenario_digest(a) != before
 
 
 def test_a_run_job_gives_partial_results_then_a_stored_result_that_is_reused(tmp_path, district100):

@@ -6,6 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
+import sim
 from sim.cli import app
 from sim.paths import scenarios_dir
 
@@ -65,6 +66,13 @@ def test_run_writes_results_with_provenance_and_reuses_them(tmp_path, district10
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "complete result already" in again.output
+    # a result made by another fuling-sim version is not reused: the same inputs may give other results
+    prov["fuling_sim_version"] = "0.0.1"
+    (folder / "provenance.json").write_text(json.dumps(prov), encoding="utf-8")
+    third = runner.invoke(app, args)
+    assert third.exit_code == 0 and "complete result already" not in third.output
+    prov3 = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+    assert prov3["fuling_sim_version"] == sim.__version__
 
 
 def test_run_bad_override_exits_1(tmp_path):
@@ -97,6 +105,14 @@ def test_compare_writes_the_scorecard_and_resumes(tmp_path, district100):
     assert again.exit_code == 0, again.output
     assert (runs[-1] / "summary.json").exists()
     assert pd.read_parquet(folder / "scorecard.parquet").equals(card)  # same seeds, same scorecard
+    # a run stored by another fuling-sim version is run again, not reused
+    pfile = runs[0] / "provenance.json"
+    prov = json.loads(pfile.read_text(encoding="utf-8"))
+    prov["fuling_sim_version"] = "0.0.1"
+    pfile.write_text(json.dumps(prov), encoding="utf-8")
+    third = runner.invoke(app, args)
+    assert third.exit_code == 0, third.output
+    assert json.loads(pfile.read_text(encoding="utf-8"))["fuling_sim_version"] == sim.__version__
 
 
 def test_compare_unknown_plan_exits_1(tmp_path):
