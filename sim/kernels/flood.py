@@ -13,14 +13,20 @@ update ``h += dt/Δx (q_in − q_out) + rain dt``. The step is adaptive: ``dt = 
 
 Only *active tiles* are touched: ``TILE×TILE`` blocks holding water (h > ``H_EPS``) or forced (rain,
 inflow, fixed level), plus each neighbour tile that a wet cell borders. A face carries flow only if a cell
-next to it is wet at the start of the sub-step, so no such face is skipped; a tile that falls idle has
-its faces zeroed. Every write has one owner (a cell owns
-its west and north faces) and per-tile reductions are merged serially, so results do not depend on the
-number of threads.
+next to it is wet at the start of the sub-step, so no such face is skipped; a tile that falls idle keeps
+one grace step (its last fluxes are still read by neighbouring faces' θ-average), then has its faces
+zeroed. Results equal computing every tile, bit for bit.
+
+Two parallel passes per sub-step work on *segments*, runs of up to ``SEG`` active tiles of one tile row:
+fluxes and limiter (:func:`_fluxes_seg`), then continuity (:func:`_continuity_seg`). Their row loops are
+branch-free so that LLVM vectorises them. Every write has one owner (a cell owns its west and north faces;
+faces a segment needs but does not own are computed again into its scratch by the same arithmetic) and
+per-segment sums are merged serially in a fixed order, so results do not depend on the number of threads.
 
 Array layout (row 0 = north; ``i`` grows southward, ``j`` eastward):
 
-* ``h, z, n2, lim, h_max, t_wet, hr_max``: ``(nr, nc)`` float64; ``rain_factor``: float64; ``inside``: uint8;
+* ``h, z, n2, h_max, t_wet, hr_max``: ``(nr, nc)`` float64; ``rain_factor``: float64; ``inside``: uint8;
+* ``lim``: ``(nr + 2, nc + 2)`` float64, padded by a border of ones (``lim[i + 1, j + 1]`` is cell ``(i, j)``);
 * ``qx``: ``(2, nr, nc + 1)``: ``qx[:, i, j]`` crosses the west face of cell ``(i, j)``, positive east;
 * ``qy``: ``(2, nr + 1, nc)``: ``qy[:, i, j]`` crosses the north face of cell ``(i, j)``, positive south;
   slot 0 holds the limited fluxes of the last sub-step, slot 1 the raw fluxes of the current one.
