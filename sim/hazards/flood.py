@@ -284,7 +284,7 @@ class FloodField:
             "n": hashlib.sha256(self.terrain.n2.tobytes()).hexdigest(),
             "inflow0": [float(q[0]) for _, q in self._hyd], "rivers": [h.river for h in self.flood.inflows],
             "stage": exit_stage_m(self.flood, 0.0), "spinup_h": spinup_h, "params": list(self.params),
-            "kernel": 3,
+            "kernel": 4,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 

@@ -19,9 +19,11 @@ zeroed. Results equal computing every tile, bit for bit.
 
 Two parallel passes per sub-step work on *segments*, runs of up to ``SEG`` active tiles of one tile row:
 fluxes and limiter (:func:`_fluxes_seg`), then continuity (:func:`_continuity_seg`). Their row loops are
-branch-free so that LLVM vectorises them. Every write has one owner (a cell owns its west and north faces;
-faces a segment needs but does not own are computed again into its scratch by the same arithmetic) and
-per-segment sums are merged serially in a fixed order, so results do not depend on the number of threads.
+branch-free so that LLVM vectorises them; the face loops take two rows at a time, whose independent
+dependency chains (the friction power's Newton steps, a division) overlap in the core. Every write has one
+owner (a cell owns its west and north faces; faces a segment needs but does not own are computed again into
+its scratch by the same arithmetic) and per-segment sums are merged serially in a fixed order, so results
+do not depend on the number of threads.
 
 Array layout (row 0 = north; ``i`` grows southward, ``j`` eastward):
 
@@ -127,20 +129,34 @@ def _float_of(typingctx, i):  # noqa: ARG001
     return types.float64(types.int64), codegen
 
 
+@intrinsic
+def _fma(typingctx, a, b, c):  # noqa: ARG001
+    """Return ``a * b + c`` rounded once (LLVM ``llvm.fma``; vectorises to ``vfmadd``): same bits in every lane."""
+    if not all(isinstance(x, types.Float) and x.bitwidth == 64 for x in (a, b, c)):
+        return None
+
+    def codegen(context, builder, signature, args):  # noqa: ARG001
+        return builder.fma(*args)
+
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
 @njit(cache=True, inline="always")
 def inv_pow_7_3(x: float) -> float:
     """``x ** (-7/3)`` for ``x > 0`` from multiplications only, to round-off (≤ ~5e-15 relative).
 
     A bit-level first guess of ``x^(-1/3)`` (Moroz et al. 2021 constant, ≤ 3.5 % off) is refined by four
-    Newton steps ``r ← r (4 − x r³)/3`` (error ε → 2ε²); then ``x^(-7/3) = r⁷``. It replaced
+    Newton steps ``r ← 4/3 r − (x/3) r⁴`` (error ε → 2ε²), written as one fused multiply-add on ``(r²)²`` so
+    that each step's dependency chain is three operations; then ``x^(-7/3) = r³ r⁴``. It replaced
     ``1/(x² exp(ln x / 3))`` in the friction term, which dominated the flux pass.
     """
     r = _float_of(np.int64(0x553EF0FF289DD796) - np.int64(float(_bits_of(x)) * (1.0 / 3.0)))
-    c = x * (1.0 / 3.0)
+    c = x * (-1.0 / 3.0)
     for _ in range(4):
-        r = r * (4.0 / 3.0 - c * r * r * r)
+        r2 = r * r
+        r = _fma(c, r2 * r2, r * (4.0 / 3.0))
     r2 = r * r
-    return r2 * r2 * r2 * r
+    return (r2 * r) * (r2 * r2)
 
 
 @njit(cache=True, inline="always")
@@ -152,10 +168,10 @@ def _face_flux(q0: float, qa: float, zl: float, hl: float, zr: float, hr: float,
     hf = max(etal, etar) - max(zl, zr)
     if hf <= H_EPS:
         return 0.0
-    num = qa - (G * dt / dx) * hf * (etar - etal)  # the bracket is loop-invariant: no division per face
+    num = _fma(-((G * dt / dx) * hf), etar - etal, qa)  # the bracket is loop-invariant: no division per face
     if q0 == 0.0:
         return num  # no friction on a face that carried nothing (skips the power below)
-    return num / (1.0 + G * dt * n2f * abs(q0) * inv_pow_7_3(hf))
+    return num / _fma((G * dt) * n2f, abs(q0) * inv_pow_7_3(hf), 1.0)
 
 
 @njit(cache=True, inline="always")
@@ -169,9 +185,8 @@ def _face_flux_sel(q0: float, qa: float, zl: float, hl: float, zr: float, hr: fl
     etal = zl + hl
     etar = zr + hr
     hf = max(etal, etar) - max(zl, zr)
-    num = qa - (G * dt / dx) * hf * (etar - etal)  # the bracket is loop-invariant: no division per face
-    fr = G * dt * n2f * abs(q0) * inv_pow_7_3(max(hf, H_EPS))
-    q = num / (1.0 + fr)
+    num = _fma(-((G * dt / dx) * hf), etar - etal, qa)  # the bracket is loop-invariant: no division per face
+    q = num / _fma((G * dt) * n2f, abs(q0) * inv_pow_7_3(max(hf, H_EPS)), 1.0)
     return q if hf > H_EPS else 0.0
 
 
@@ -190,7 +205,8 @@ def _fluxes_seg(ti: int, tj0: int, tj1: int, h: np.ndarray, qxo: np.ndarray, qxn
                 dt: float, dx: float, ntc: int) -> float:
     """Raw new fluxes of every face of a segment (tiles ``tj0..tj1-1`` of tile row ``ti``), then its limiters.
 
-    The faces go to the scratch ``fx`` ``(TILE, SEG * TILE + 1)`` and ``fy`` ``(TILE + 1, SEG * TILE)``: the
+    The faces go to the scratch ``fx`` ``(TILE + 1, SEG * TILE + 1)`` and ``fy`` ``(TILE + 2, SEG * TILE)`` (one
+    spare row each, the partner of an odd last row in the two-row loops): the
     segment's own (west and north faces of its cells) and the east and south edge faces its neighbours own,
     computed again here by the same arithmetic so the limiter needs no pass of its own. Rows of faces are
     straight-line loops over row slices (no branches, indices from zero) so that they vectorise. Open-boundary
@@ -212,38 +228,66 @@ def _fluxes_seg(ti: int, tj0: int, tj1: int, h: np.ndarray, qxo: np.ndarray, qxn
     ja = max(c0, 1)
     jb = min(c1, nc - 1)  # last interior west-face column in reach (the east edge face included)
     m = jb + 1 - ja
-    for li in range(nh):
+    for li in range(0, nh, 2):  # two rows per loop: independent dependency chains hide the latency
         i = r0 + li
-        f = fx[li]
-        f[0] = 0.0
-        f[nw] = 0.0
-        qs = qxo[i, ja - 1:jb + 2]
-        hs = h[i, ja - 1:jb + 1]
-        zs = z[i, ja - 1:jb + 1]
-        ns = n2[i, ja - 1:jb + 1]
-        fo = f[ja - c0:jb - c0 + 1]
+        i2 = i + 1 if li + 1 < nh else i  # an odd last row is paired with itself into the spare scratch row
+        fa = fx[li]
+        fb = fx[li + 1]
+        fa[0] = 0.0
+        fa[nw] = 0.0
+        fb[0] = 0.0
+        fb[nw] = 0.0
+        qsa = qxo[i, ja - 1:jb + 2]
+        hsa = h[i, ja - 1:jb + 1]
+        zsa = z[i, ja - 1:jb + 1]
+        nsa = n2[i, ja - 1:jb + 1]
+        qsb = qxo[i2, ja - 1:jb + 2]
+        hsb = h[i2, ja - 1:jb + 1]
+        zsb = z[i2, ja - 1:jb + 1]
+        nsb = n2[i2, ja - 1:jb + 1]
+        foa = fa[ja - c0:jb - c0 + 1]
+        fob = fb[ja - c0:jb - c0 + 1]
         for k in range(m):  # west faces of cells ja..jb
-            q0 = qs[k + 1]
-            qa = theta * q0 + w * (qs[k] + qs[k + 2])
-            fo[k] = _face_flux_sel(q0, qa, zs[k], hs[k], zs[k + 1], hs[k + 1], 0.5 * (ns[k] + ns[k + 1]), dt, dx)
+            q0 = qsa[k + 1]
+            foa[k] = _face_flux_sel(q0, theta * q0 + w * (qsa[k] + qsa[k + 2]), zsa[k], hsa[k], zsa[k + 1],
+                                    hsa[k + 1], 0.5 * (nsa[k] + nsa[k + 1]), dt, dx)
+            q1 = qsb[k + 1]
+            fob[k] = _face_flux_sel(q1, theta * q1 + w * (qsb[k] + qsb[k + 2]), zsb[k], hsb[k], zsb[k + 1],
+                                    hsb[k + 1], 0.5 * (nsb[k] + nsb[k + 1]), dt, dx)
     for lj in range(nw):
         fy[0, lj] = 0.0
         fy[nh, lj] = 0.0
-    for i in range(max(r0, 1), min(r1, nr - 1) + 1):
-        qm = qyo[i - 1, c0:c1]
-        q = qyo[i, c0:c1]
-        qp = qyo[i + 1, c0:c1]
-        hn = h[i - 1, c0:c1]
-        hc = h[i, c0:c1]
-        zn = z[i - 1, c0:c1]
-        zc = z[i, c0:c1]
-        nn = n2[i - 1, c0:c1]
-        ncl = n2[i, c0:c1]
-        fo = fy[i - r0]
+    ya = max(r0, 1)
+    yb = min(r1, nr - 1)
+    for i in range(ya, yb + 1, 2):
+        i2 = i + 1 if i + 1 <= yb else i
+        foa = fy[i - r0]
+        fob = fy[i2 - r0] if i2 != i else fy[TILE + 1]
+        qma = qyo[i - 1, c0:c1]
+        qa_ = qyo[i, c0:c1]
+        qpa = qyo[i + 1, c0:c1]
+        hna = h[i - 1, c0:c1]
+        hca = h[i, c0:c1]
+        zna = z[i - 1, c0:c1]
+        zca = z[i, c0:c1]
+        nna = n2[i - 1, c0:c1]
+        nca = n2[i, c0:c1]
+        qmb = qyo[i2 - 1, c0:c1]
+        qb_ = qyo[i2, c0:c1]
+        qpb = qyo[i2 + 1, c0:c1]
+        hnb = h[i2 - 1, c0:c1]
+        hcb = h[i2, c0:c1]
+        znb = z[i2 - 1, c0:c1]
+        zcb = z[i2, c0:c1]
+        nnb = n2[i2 - 1, c0:c1]
+        ncb = n2[i2, c0:c1]
         for k in range(nw):  # north faces
-            q0 = q[k]
-            qa = theta * q0 + w * (qm[k] + qp[k])
-            fo[k] = _face_flux_sel(q0, qa, zn[k], hn[k], zc[k], hc[k], 0.5 * (nn[k] + ncl[k]), dt, dx)
+            q0 = qa_[k]
+            foa[k] = _face_flux_sel(q0, theta * q0 + w * (qma[k] + qpa[k]), zna[k], hna[k], zca[k], hca[k],
+                                    0.5 * (nna[k] + nca[k]), dt, dx)
+            q1 = qb_[k]
+            fob[k] = _face_flux_sel(q1, theta * q1 + w * (qmb[k] + qpb[k]), znb[k], hnb[k], zcb[k], hcb[k],
+                                    0.5 * (nnb[k] + ncb[k]), dt, dx)
     for t in range(ti * ntc + tj0, ti * ntc + tj1):
         for kb in range(bptr[t], bptr[t + 1]):  # open-boundary faces in reach
             b = bidx[kb]
@@ -305,8 +349,8 @@ def _pass_fluxes(st: FloodState, tr: FloodTerrain, seg: np.ndarray, n_seg: int, 
     ntc = (h.shape[1] + TILE - 1) // TILE
     n_chunks = min(n_seg, n_chunks)
     for c in prange(n_chunks):
-        fx = np.empty((TILE, SEG * TILE + 1))
-        fy = np.empty((TILE + 1, SEG * TILE))
+        fx = np.empty((TILE + 1, SEG * TILE + 1))
+        fy = np.empty((TILE + 2, SEG * TILE))
         for s in range(c * n_seg // n_chunks, (c + 1) * n_seg // n_chunks):
             out_seg[s] = _fluxes_seg(seg[s, 0], seg[s, 1], seg[s, 2], h, qxo, qxn, qyo, qyn, lim, tr, fx, fy,
                                      theta, dt, dx, ntc)
