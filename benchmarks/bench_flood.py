@@ -8,10 +8,12 @@ qy read and written) and the bytes this kernel really moves per cell update (``K
 its two passes read terrain, friction, mask, rain, limiter and both flux slots, and keep three hazard
 diagnostics). Then, per grid: the numba kernel on 1 and 2 threads (active tiles, and with every tile forced
 active), the plain-numpy reference (tests/reference/flood_reference.py), landlab's OverlandFlow (``bench``
-extra) on the same terrain and initial water, and the arrays' size. With ``--hours`` it also times a whole
-Yangtze 2020 flood on the 100 m grid, and sets it against landlab's time for the same cell updates over the
-whole grid (an estimate: landlab has no active set, and its own time step would differ). Figures are
-medians of repeats; compile time is reported separately.
+extra) on the same terrain and initial water, the issue's "simple numba version" (``simple_flood.py``: the
+whole grid each step, dry faces skipped by a branch; on the river state, as the issue's figure, and on a
+lake wetting every face, with the project kernel on the same lake), and the arrays' size. With ``--hours``
+it also times a whole Yangtze 2020 flood on the 100 m grid, and sets it against landlab's time for the same
+cell updates over the whole grid (an estimate: landlab has no active set, and its own time step would
+differ). Figures are medians of repeats; compile time is reported separately.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.simple_flood import simple_step  # noqa: E402
 from sim.district import load_district  # noqa: E402
 from sim.hazards.flood import FloodField  # noqa: E402
 from sim.kernels import flood as K  # noqa: E402
@@ -106,8 +109,38 @@ def bench_grid(cell_size: float, sim_s: float) -> dict[str, float]:
             key = f"numba_{threads}t_{'all_tiles' if force else 'active'}"
             out[key + "_updates_per_s"] = rate
             out[key + "_domain_cells_per_s"] = n_cells * steps / statistics.median(r[1] for r in res)
-    # plain numpy reference on the full grid
+    # the issue's "simple numba version" (benchmarks/simple_flood.py): the whole grid each step, dry faces
+    # skipped by a branch; on the river state (mostly dry, as the issue's figure) and on a lake covering
+    # every inside cell 2 m above the highest one, where every face is wet (as every face of an active
+    # tile costs the branch-free project kernel). The lake is deep, so the step is cut to stay stable.
     inside = district.mask
+    lake = np.where(inside, tr.z[inside].max() + 2.0 - tr.z, 0.0)
+    dt_lake = 0.2 * cell_size / np.sqrt(9.81 * lake.max())
+    for label, h_start, dt in (("", h0, p.dt_fixed), ("_all_wet", lake, dt_lake)):
+        for threads in (1, 2):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            hs = h_start.copy()
+            qxs, qys = np.zeros((hs.shape[0], hs.shape[1] + 1)), np.zeros((hs.shape[0] + 1, hs.shape[1]))
+            simple_step(hs, tr.z, tr.n2, qxs, qys, dt, p.dx)
+
+            def simple_steps(k: int = 5, hs=hs, qxs=qxs, qys=qys, dt=dt) -> None:
+                for _ in range(k):
+                    simple_step(hs, tr.z, tr.n2, qxs, qys, dt, p.dx)
+
+            out[f"simple_numba_{threads}t{label}_updates_per_s"] = _median_rate(simple_steps, 5 * n_cells)
+    # the project kernel on the same lake (its updates: every cell of the active tiles)
+    st_l = K.new_state(lake)
+    p_l = p._replace(dt_fixed=dt_lake)
+    K.flood_advance(st_l, tr, p_l, 0.0, dt_lake, 0.0, q, K.new_accumulator())
+    acc_l = K.new_accumulator()
+
+    def lake_steps(k: int = 5) -> None:
+        K.flood_advance(st_l, tr, p_l, 0.0, k * dt_lake, 0.0, q, acc_l, rescan=False)
+
+    lake_steps()
+    per_call = acc_l[K.ACC_CELL_UPDATES]
+    out["numba_2t_all_wet_updates_per_s"] = _median_rate(lake_steps, per_call)
+    # plain numpy reference on the full grid
 
     def numpy_steps(k: int = 3) -> None:
         h, qx, qy = h0.copy(), np.zeros((h0.shape[0], h0.shape[1] + 1)), np.zeros((h0.shape[0] + 1, h0.shape[1]))
