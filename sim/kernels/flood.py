@@ -105,28 +105,24 @@ class FloodParams(NamedTuple):
     dt_fixed: float  # s; > 0 overrides the adaptive step (tests)
 
 
-@intrinsic
-def _bits_of(typingctx, x):  # noqa: ARG001 - numba intrinsic signature
-    """Reinterpret a float64's bits as int64 (an LLVM bitcast; no memory round trip)."""
-    if not isinstance(x, types.Float) or x.bitwidth != 64:
-        return None
+def _bitcast(src: types.Type, dst: types.Type, doc: str):
+    """Make an intrinsic reinterpreting a ``src`` value's bits as ``dst`` (an LLVM bitcast; no memory trip)."""
 
-    def codegen(context, builder, signature, args):  # noqa: ARG001
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    def cast(typingctx, x):  # noqa: ARG001 - numba intrinsic signature
+        if x != src:
+            return None
 
-    return types.int64(types.float64), codegen
+        def codegen(context, builder, signature, args):  # noqa: ARG001
+            return builder.bitcast(args[0], context.get_value_type(dst))
+
+        return dst(src), codegen
+
+    cast.__doc__ = doc
+    return intrinsic(cast)
 
 
-@intrinsic
-def _float_of(typingctx, i):  # noqa: ARG001
-    """Reinterpret an int64's bits as float64."""
-    if not isinstance(i, types.Integer) or i.bitwidth != 64:
-        return None
-
-    def codegen(context, builder, signature, args):  # noqa: ARG001
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-
-    return types.float64(types.int64), codegen
+_bits_of = _bitcast(types.float64, types.int64, "Reinterpret a float64's bits as int64.")
+_float_of = _bitcast(types.int64, types.float64, "Reinterpret an int64's bits as float64.")
 
 
 @intrinsic
@@ -199,6 +195,29 @@ def _tile_bounds(t: np.int64, ntc: int, nr: int, nc: int) -> tuple[int, int, int
     return r0, min(r0 + TILE, nr), c0, min(c0 + TILE, nc)
 
 
+@njit(cache=True, inline="always")
+def _west_face_rows(qxo: np.ndarray, h: np.ndarray, z: np.ndarray, n2: np.ndarray, i: int, ja: int,
+                    jb: int) -> tuple:
+    """Return the row slices the west faces of cells ``ja..jb`` of row ``i`` read.
+
+    Old fluxes ``ja-1..jb+1`` (for the θ-average), and depth, bed and n² of cells ``ja-1..jb``. Inlined: the
+    face loop compiles to the same vectorised code as with the slices written out.
+    """
+    return qxo[i, ja - 1:jb + 2], h[i, ja - 1:jb + 1], z[i, ja - 1:jb + 1], n2[i, ja - 1:jb + 1]
+
+
+@njit(cache=True, inline="always")
+def _north_face_rows(qyo: np.ndarray, h: np.ndarray, z: np.ndarray, n2: np.ndarray, i: int, c0: int,
+                     c1: int) -> tuple:
+    """Return the row slices the north faces of row ``i`` (columns ``c0..c1-1``) read.
+
+    The old fluxes of the face rows above, at and below (θ-average), and depth, bed and n² of the cells north
+    and south of the faces. Inlined like :func:`_west_face_rows`.
+    """
+    return (qyo[i - 1, c0:c1], qyo[i, c0:c1], qyo[i + 1, c0:c1], h[i - 1, c0:c1], h[i, c0:c1],
+            z[i - 1, c0:c1], z[i, c0:c1], n2[i - 1, c0:c1], n2[i, c0:c1])
+
+
 @njit(cache=True, error_model="numpy")
 def _fluxes_seg(ti: int, tj0: int, tj1: int, h: np.ndarray, qxo: np.ndarray, qxn: np.ndarray, qyo: np.ndarray,
                 qyn: np.ndarray, lim: np.ndarray, tr: FloodTerrain, fx: np.ndarray, fy: np.ndarray, theta: float,
@@ -237,14 +256,8 @@ def _fluxes_seg(ti: int, tj0: int, tj1: int, h: np.ndarray, qxo: np.ndarray, qxn
         fa[nw] = 0.0
         fb[0] = 0.0
         fb[nw] = 0.0
-        qsa = qxo[i, ja - 1:jb + 2]
-        hsa = h[i, ja - 1:jb + 1]
-        zsa = z[i, ja - 1:jb + 1]
-        nsa = n2[i, ja - 1:jb + 1]
-        qsb = qxo[i2, ja - 1:jb + 2]
-        hsb = h[i2, ja - 1:jb + 1]
-        zsb = z[i2, ja - 1:jb + 1]
-        nsb = n2[i2, ja - 1:jb + 1]
+        qsa, hsa, zsa, nsa = _west_face_rows(qxo, h, z, n2, i, ja, jb)
+        qsb, hsb, zsb, nsb = _west_face_rows(qxo, h, z, n2, i2, ja, jb)
         foa = fa[ja - c0:jb - c0 + 1]
         fob = fb[ja - c0:jb - c0 + 1]
         for k in range(m):  # west faces of cells ja..jb
@@ -263,24 +276,8 @@ def _fluxes_seg(ti: int, tj0: int, tj1: int, h: np.ndarray, qxo: np.ndarray, qxn
         i2 = i + 1 if i + 1 <= yb else i
         foa = fy[i - r0]
         fob = fy[i2 - r0] if i2 != i else fy[TILE + 1]
-        qma = qyo[i - 1, c0:c1]
-        qa_ = qyo[i, c0:c1]
-        qpa = qyo[i + 1, c0:c1]
-        hna = h[i - 1, c0:c1]
-        hca = h[i, c0:c1]
-        zna = z[i - 1, c0:c1]
-        zca = z[i, c0:c1]
-        nna = n2[i - 1, c0:c1]
-        nca = n2[i, c0:c1]
-        qmb = qyo[i2 - 1, c0:c1]
-        qb_ = qyo[i2, c0:c1]
-        qpb = qyo[i2 + 1, c0:c1]
-        hnb = h[i2 - 1, c0:c1]
-        hcb = h[i2, c0:c1]
-        znb = z[i2 - 1, c0:c1]
-        zcb = z[i2, c0:c1]
-        nnb = n2[i2 - 1, c0:c1]
-        ncb = n2[i2, c0:c1]
+        qma, qa_, qpa, hna, hca, zna, zca, nna, nca = _north_face_rows(qyo, h, z, n2, i, c0, c1)
+        qmb, qb_, qpb, hnb, hcb, znb, zcb, nnb, ncb = _north_face_rows(qyo, h, z, n2, i2, c0, c1)
         for k in range(nw):  # north faces
             q0 = qa_[k]
             foa[k] = _face_flux_sel(q0, theta * q0 + w * (qma[k] + qpa[k]), zna[k], hna[k], zca[k], hca[k],
@@ -578,6 +575,17 @@ def _zero_tile_faces(st: FloodState, t: np.int64, ntc: int, nr: int, nc: int) ->
             st.qy[s, nr, c0:c1] = 0.0
 
 
+@njit(cache=True, inline="always")
+def _tile_need(tile_wet: np.ndarray, force_tiles: np.ndarray, rain_tiles: np.ndarray, t: int, raining: bool) -> int:
+    """Return the wet-border bits of tile ``t`` (``_border_bits``): all for a forced tile, plus interior if raining."""
+    if force_tiles[t] == 1:
+        return 511
+    bits = np.int64(tile_wet[t])
+    if raining and rain_tiles[t] == 1:
+        bits |= 1
+    return bits
+
+
 @njit(cache=True)
 def _refresh_tiles(st: FloodState, tr: FloodTerrain, raining: bool, ntr: int, ntc: int) -> None:
     """Active tiles = wet, forced (inflow, fixed level) or raining tiles, plus the neighbours wet cells border.
@@ -595,11 +603,7 @@ def _refresh_tiles(st: FloodState, tr: FloodTerrain, raining: bool, ntr: int, nt
     for t in range(ntr * ntc):
         ti = t // ntc
         tj = t - ti * ntc
-        bits = st.tile_wet[t]
-        if tr.force_tiles[t] == 1:
-            bits = 511
-        elif raining and tr.rain_tiles[t] == 1:
-            bits |= 1
+        bits = _tile_need(st.tile_wet, tr.force_tiles, tr.rain_tiles, t, raining)
         if bits == 0:
             continue
         nxt[t] = 1
@@ -650,11 +654,7 @@ def _refresh_active(st: FloodState, tr: FloodTerrain, raining: bool, ntr: int, n
     n_old = st.n_active[0]
     for k in range(n_old + n_always):
         t = st.tile_list[k] if k < n_old else always[k - n_old]
-        bits = st.tile_wet[t]
-        if tr.force_tiles[t] == 1:
-            bits = 511
-        elif raining and tr.rain_tiles[t] == 1:
-            bits |= 1
+        bits = _tile_need(st.tile_wet, tr.force_tiles, tr.rain_tiles, t, raining)
         if bits == 0:
             continue
         if nxt[t] == 0:
