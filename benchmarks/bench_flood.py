@@ -13,7 +13,10 @@ whole grid each step, dry faces skipped by a branch; on the river state, as the 
 lake wetting every face, with the project kernel on the same lake), and the arrays' size. With ``--hours``
 it also times a whole Yangtze 2020 flood on the 100 m grid, and sets it against landlab's time for the same
 cell updates over the whole grid (an estimate: landlab has no active set, and its own time step would
-differ). Figures are medians of repeats; compile time is reported separately.
+differ). Last, the compute ceiling: the project kernel and the simple version on a small lake that fits in
+the caches (64 × 512 cells, every face wet, every segment full width), where memory and short rows cost
+nothing, so the rate is what the arithmetic allows per thread; it is set against the per-thread rate the two
+targets need. Figures are medians of repeats; compile time is reported separately.
 """
 
 from __future__ import annotations
@@ -172,6 +175,46 @@ def bench_grid(cell_size: float, sim_s: float) -> dict[str, float]:
     return out
 
 
+def compute_ceiling(nr: int = 64, nc: int = 512, steps: int = 20) -> dict[str, float]:
+    """Updates/s of the project kernel and the simple version on a small all-wet lake held in cache.
+
+    Random bed in [0, 1) m, water level 3 m, closed box, 100 m cells: every face is wet, every segment is
+    ``SEG`` tiles wide and the ~4 MB of arrays stay in L2/L3. This is an upper bound on what each can do per
+    thread on this machine, whatever the flood.
+    """
+    rng = np.random.default_rng(0)
+    z = rng.random((nr, nc))
+    h = 3.0 - z
+    tr = K.build_terrain(z, 0.03)
+    dx = 100.0
+    dt = 0.2 * dx / np.sqrt(K.G * h.max())
+    p = K.FloodParams(dx=dx, theta=0.7, alpha=0.7, dt_max=10.0, dt_fixed=dt)
+    no_inflow = np.zeros(1)
+    out: dict[str, float] = {}
+    for threads in (1, 2):
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        st = K.new_state(h)
+        K.flood_advance(st, tr, p, 0.0, dt, 0.0, no_inflow, K.new_accumulator())
+        acc = K.new_accumulator()
+
+        def kernel_steps(st=st, acc=acc) -> None:
+            K.flood_advance(st, tr, p, 0.0, steps * dt, 0.0, no_inflow, acc, rescan=False)
+
+        kernel_steps()
+        per_call = acc[K.ACC_CELL_UPDATES]
+        out[f"numba_{threads}t_in_cache_updates_per_s"] = _median_rate(kernel_steps, per_call, repeats=7)
+        hs, qxs, qys = h.copy(), np.zeros((nr, nc + 1)), np.zeros((nr + 1, nc))
+        simple_step(hs, tr.z, tr.n2, qxs, qys, dt, dx)
+
+        def simple_steps(hs=hs, qxs=qxs, qys=qys) -> None:
+            for _ in range(steps):
+                simple_step(hs, tr.z, tr.n2, qxs, qys, dt, dx)
+
+        out[f"simple_numba_{threads}t_in_cache_updates_per_s"] = _median_rate(simple_steps, steps * nr * nc,
+                                                                              repeats=7)
+    return out
+
+
 def whole_flood(hours: float) -> dict[str, float]:
     district = load_district(DistrictSpec())
     hz = load_component(scenarios_dir() / "hazards" / "yangtze_flood_2020.yaml", "hazard")
@@ -219,6 +262,15 @@ def main() -> None:
                 print(f"  {k:44s} {v:10.3e}{extra}")
             elif k.endswith("_domain_cells_per_s"):
                 print(f"  {k:44s} {v:10.3e}  (whole grid per step / time)")
+    c = compute_ceiling()
+    need_bound, need_ll = 0.4 * bound, 15.0 * ll100
+    print("\n== compute ceiling: a 64 x 512-cell lake in cache, every face wet, full-width segments")
+    for k, v in c.items():
+        threads = 1 if "_1t_" in k else 2
+        extra = f"  {v / bound:5.1%} of 48 B bound" + (f", {v / ll100:5.1f}x landlab" if np.isfinite(ll100) else "")
+        print(f"  {k:44s} {v:10.3e}  {threads * 1e9 / v:5.1f} ns per update per thread;{extra}")
+    print(f"  the targets need {need_bound:.2e} (40 % of the 48 B bound) and {need_ll:.2e} (15x landlab) on 2 "
+          f"threads: {2e9 / need_bound:.1f} and {2e9 / need_ll:.1f} ns per update per thread")
     if a.hours:
         print(f"\n== whole Yangtze 2020 flood, {a.hours:.0f} h on the 100 m grid, {numba.get_num_threads()} threads")
         w = whole_flood(a.hours)
