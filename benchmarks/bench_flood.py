@@ -8,15 +8,18 @@ qy read and written) and the bytes this kernel really moves per cell update (``K
 its two passes read terrain, friction, mask, rain, limiter and both flux slots, and keep three hazard
 diagnostics). Then, per grid: the numba kernel on 1 and 2 threads (active tiles, and with every tile forced
 active), the plain-numpy reference (tests/reference/flood_reference.py), landlab's OverlandFlow (``bench``
-extra) on the same terrain and initial water, the issue's "simple numba version" (``simple_flood.py``: the
-whole grid each step, dry faces skipped by a branch; on the river state, as the issue's figure, and on a
-lake wetting every face, with the project kernel on the same lake), and the arrays' size. With ``--hours``
-it also times a whole Yangtze 2020 flood on the 100 m grid, and sets it against landlab's time for the same
-cell updates over the whole grid (an estimate: landlab has no active set, and its own time step would
-differ). Last, the compute ceiling: the project kernel and the simple version on a small lake that fits in
-the caches (64 × 512 cells, every face wet, every segment full width), where memory and short rows cost
-nothing, so the rate is what the arithmetic allows per thread; it is set against the per-thread rate the two
-targets need. Figures are medians of repeats; compile time is reported separately.
+extra) on the same terrain and initial water, two whole-grid numba peers (``simple_flood.py``): the issue's
+"simple numba version" (dry faces skipped by a branch, libm's power) and a bare version of the same scheme
+written to vectorise (no branch, multiply-only power), each on the river state, as the issue's figure, and
+on a lake wetting every face, with the project kernel on the same lake; the bare version again on the project
+kernel's active segments only (the ceiling of any active-set kernel of the scheme); and the arrays' size.
+With ``--hours`` it also times a whole Yangtze 2020 flood on the 100 m grid, and sets it against landlab's
+time for the same cell updates over the whole grid (an estimate: landlab has no active set, and its own time
+step would differ), and against a bare whole-grid step at its measured rate. Last, the compute ceiling: the project
+kernel and both peers on a small lake that fits in the caches (64 × 512 cells, every face wet, every
+segment full width), where memory costs little, so the rate is what the arithmetic allows per thread; it is
+set against the per-thread rate the two targets need. Figures are medians of repeats; compile time is
+reported separately.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.simple_flood import simple_step  # noqa: E402
+from benchmarks.simple_flood import bare_step, bare_step_spans, simple_step  # noqa: E402
 from sim.district import load_district  # noqa: E402
 from sim.hazards.flood import FloodField  # noqa: E402
 from sim.kernels import flood as K  # noqa: E402
@@ -112,25 +115,46 @@ def bench_grid(cell_size: float, sim_s: float) -> dict[str, float]:
             key = f"numba_{threads}t_{'all_tiles' if force else 'active'}"
             out[key + "_updates_per_s"] = rate
             out[key + "_domain_cells_per_s"] = n_cells * steps / statistics.median(r[1] for r in res)
-    # the issue's "simple numba version" (benchmarks/simple_flood.py): the whole grid each step, dry faces
-    # skipped by a branch; on the river state (mostly dry, as the issue's figure) and on a lake covering
-    # every inside cell 2 m above the highest one, where every face is wet (as every face of an active
-    # tile costs the branch-free project kernel). The lake is deep, so the step is cut to stay stable.
+    # the two whole-grid peers (benchmarks/simple_flood.py): the issue's "simple numba version" (dry faces
+    # skipped by a branch) and the bare vectorised step; on the river state (mostly dry, as the issue's
+    # figure) and on a lake covering every inside cell 2 m above the highest one, where every face is wet
+    # (as every face of an active tile costs the branch-free project kernel). The lake is deep, so the step
+    # is cut to stay stable.
     inside = district.mask
     lake = np.where(inside, tr.z[inside].max() + 2.0 - tr.z, 0.0)
     dt_lake = 0.2 * cell_size / np.sqrt(K.G * lake.max())
     for label, h_start, dt in (("", h0, p.dt_fixed), ("_all_wet", lake, dt_lake)):
-        for threads in (1, 2):
-            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-            hs = h_start.copy()
-            qxs, qys = np.zeros((hs.shape[0], hs.shape[1] + 1)), np.zeros((hs.shape[0] + 1, hs.shape[1]))
-            simple_step(hs, tr.z, tr.n2, qxs, qys, dt, p.dx)
+        for name, step in (("simple", simple_step), ("bare", bare_step)):
+            for threads in (1, 2):
+                numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+                hs = h_start.copy()
+                qxs, qys = np.zeros((hs.shape[0], hs.shape[1] + 1)), np.zeros((hs.shape[0] + 1, hs.shape[1]))
+                step(hs, tr.z, tr.n2, qxs, qys, dt, p.dx)
 
-            def simple_steps(k: int = 5, hs=hs, qxs=qxs, qys=qys, dt=dt) -> None:
-                for _ in range(k):
-                    simple_step(hs, tr.z, tr.n2, qxs, qys, dt, p.dx)
+                def peer_steps(k: int = 5, hs=hs, qxs=qxs, qys=qys, dt=dt, step=step) -> None:
+                    for _ in range(k):
+                        step(hs, tr.z, tr.n2, qxs, qys, dt, p.dx)
 
-            out[f"simple_numba_{threads}t{label}_updates_per_s"] = _median_rate(simple_steps, 5 * n_cells)
+                out[f"{name}_numba_{threads}t{label}_updates_per_s"] = _median_rate(peer_steps, 5 * n_cells)
+    # the bare step on the project kernel's active segments of the river state (the set held fixed), counted
+    # as the kernel counts: every cell of the active tiles
+    st_a = K.new_state(h0)
+    K.flood_advance(st_a, tr, p, 0.0, p.dt_fixed, 0.0, q, K.new_accumulator())
+    ntc = (h0.shape[1] + K.TILE - 1) // K.TILE
+    seg = np.empty((st_a.tile_list.size, 3), np.int64)
+    n_seg = K._segments(st_a, ntc, seg)
+    for threads in (1, 2):
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        hs = h0.copy()
+        qxs, qys = np.zeros((hs.shape[0], hs.shape[1] + 1)), np.zeros((hs.shape[0] + 1, hs.shape[1]))
+        bare_step_spans(seg, n_seg, K.TILE, hs, tr.z, tr.n2, qxs, qys, p.dt_fixed, p.dx)
+
+        def span_steps(k: int = 20, hs=hs, qxs=qxs, qys=qys) -> None:
+            for _ in range(k):
+                bare_step_spans(seg, n_seg, K.TILE, hs, tr.z, tr.n2, qxs, qys, p.dt_fixed, p.dx)
+
+        out[f"bare_numba_{threads}t_active_segments_updates_per_s"] = _median_rate(
+            span_steps, 20 * st_a.n_active[0] * K.TILE * K.TILE, repeats=5)
     # the project kernel on the same lake, 2 threads (its updates: every cell of the active tiles)
     numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
     st_l = K.new_state(lake)
@@ -176,7 +200,7 @@ def bench_grid(cell_size: float, sim_s: float) -> dict[str, float]:
 
 
 def compute_ceiling(nr: int = 64, nc: int = 512, steps: int = 20) -> dict[str, float]:
-    """Updates/s of the project kernel and the simple version on a small all-wet lake held in cache.
+    """Updates/s of the project kernel and the two peers on a small all-wet lake held in cache.
 
     Random bed in [0, 1) m, water level 3 m, closed box, 100 m cells: every face is wet, every segment is
     ``SEG`` tiles wide and the ~4 MB of arrays stay in L2/L3. This is an upper bound on what each can do per
@@ -203,15 +227,16 @@ def compute_ceiling(nr: int = 64, nc: int = 512, steps: int = 20) -> dict[str, f
         kernel_steps()
         per_call = acc[K.ACC_CELL_UPDATES]
         out[f"numba_{threads}t_in_cache_updates_per_s"] = _median_rate(kernel_steps, per_call, repeats=7)
-        hs, qxs, qys = h.copy(), np.zeros((nr, nc + 1)), np.zeros((nr + 1, nc))
-        simple_step(hs, tr.z, tr.n2, qxs, qys, dt, dx)
+        for name, step in (("simple", simple_step), ("bare", bare_step)):
+            hs, qxs, qys = h.copy(), np.zeros((nr, nc + 1)), np.zeros((nr + 1, nc))
+            step(hs, tr.z, tr.n2, qxs, qys, dt, dx)
 
-        def simple_steps(hs=hs, qxs=qxs, qys=qys) -> None:
-            for _ in range(steps):
-                simple_step(hs, tr.z, tr.n2, qxs, qys, dt, dx)
+            def peer_steps(hs=hs, qxs=qxs, qys=qys, step=step) -> None:
+                for _ in range(steps):
+                    step(hs, tr.z, tr.n2, qxs, qys, dt, dx)
 
-        out[f"simple_numba_{threads}t_in_cache_updates_per_s"] = _median_rate(simple_steps, steps * nr * nc,
-                                                                              repeats=7)
+            out[f"{name}_numba_{threads}t_in_cache_updates_per_s"] = _median_rate(peer_steps, steps * nr * nc,
+                                                                                  repeats=7)
     return out
 
 
@@ -247,7 +272,7 @@ def main() -> None:
     print(f"bound at {BYTES_PER_UPDATE} B/update (issue's model): {bound:.2e} updates/s; "
           f"at the {ISSUE_BANDWIDTH_B_S / 1e9:.0f} GB/s quoted: {ISSUE_BANDWIDTH_B_S / BYTES_PER_UPDATE:.2e}")
     print(f"bound at the kernel's own {KERNEL_BYTES_PER_UPDATE} B/update: {kbound:.2e} updates/s")
-    ll100 = float("nan")
+    ll100 = bare100 = float("nan")
     for cs in a.cell_size:
         r = bench_grid(cs, a.seconds)
         print(f"\n== {cs:.0f} m grid: {r['cells']:,} cells, {r['wet_cells']:,} wet at start, "
@@ -262,6 +287,12 @@ def main() -> None:
                 print(f"  {k:44s} {v:10.3e}{extra}")
             elif k.endswith("_domain_cells_per_s"):
                 print(f"  {k:44s} {v:10.3e}  (whole grid per step / time)")
+        kern_ms = 1e3 * r["cells"] / r["numba_2t_active_domain_cells_per_s"]
+        bare_ms = 1e3 * r["cells"] / r["bare_numba_2t_updates_per_s"]
+        print(f"  one sub-step of the river state, 2 threads: project kernel {kern_ms:.2f} ms (active tiles), "
+              f"bare whole-grid step {bare_ms:.2f} ms")
+        if cs == 100.0:
+            bare100 = r["bare_numba_2t_updates_per_s"]
     c = compute_ceiling()
     need_bound, need_ll = 0.4 * bound, 15.0 * ll100
     print("\n== compute ceiling: a 64 x 512-cell lake in cache, every face wet, full-width segments")
@@ -283,6 +314,10 @@ def main() -> None:
             t_ll = w["grid_cells"] * w["steps"] / ll100
             print(f"  {'landlab, same steps on the whole grid':40s} ~{t_ll:.0f} s (est.), "
                   f"{t_ll / w['run_s']:.0f}x this run's time")
+        if np.isfinite(bare100):
+            t_bare = w["grid_cells"] * w["steps"] / bare100
+            print(f"  {'bare whole-grid step, same steps':40s} ~{t_bare:.0f} s (est.; no limiter, diagnostics, "
+                  f"boundaries or inflows), {t_bare / w['run_s']:.1f}x this run's time")
 
 
 if __name__ == "__main__":

@@ -9,5 +9,6 @@ from benchmarks.bench_flood import compute_ceiling
 
 def test_compute_ceiling_reports_every_peer_and_thread_count() -> None:
     rates = compute_ceiling(nr=16, nc=64, steps=2)
-    assert set(rates) == {f"{who}_{t}t_in_cache_updates_per_s" for who in ("numba", "simple_numba") for t in (1, 2)}
+    peers = ("numba", "simple_numba", "bare_numba")
+    assert set(rates) == {f"{who}_{t}t_in_cache_updates_per_s" for who in peers for t in (1, 2)}
     assert all(math.isfinite(v) and v > 0 for v in rates.values())
