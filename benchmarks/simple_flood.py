@@ -15,7 +15,8 @@ multiply-adds, the loop-invariant factors hoisted. It is what the scheme's arith
 nothing else: the ceiling a kernel with θ-average, limiter, diagnostics and an active set is set against.
 
 ``bare_step_spans``: ``bare_step`` on given row segments only (the project kernel's active segments), with the
-set held fixed: the ceiling of any active-set kernel of this scheme on the rows a flood really has.
+set held fixed: the ceiling of an active-set kernel of this scheme, with the project kernel's tile and segment
+layout, on the rows a flood really has.
 """
 
 from __future__ import annotations
@@ -100,8 +101,10 @@ def bare_step_spans(seg: np.ndarray, n_seg: int, tile: int, h: np.ndarray, z: np
     column)`` runs of ``tile`` × ``tile`` blocks, as the project kernel's ``_segments`` makes them.
 
     Each segment updates the faces its cells own (west and north, as in the project kernel) and then its
-    cells' depths; the set is not updated, so water cannot leave it (a timing peer, not a flood model).
-    Over segments that cover the grid it is :func:`bare_step` exactly.
+    cells' depths. The set is held fixed: across its west and north edges water flows to and from outside
+    cells whose depths never change, and its east and south edge faces keep their values (zero: closed), so
+    volume is not conserved; it is a timing peer, not a flood model. Over segments that cover the grid it is
+    :func:`bare_step` exactly.
     """
     nr, nc = h.shape
     g_dt_dx = G * dt / dx

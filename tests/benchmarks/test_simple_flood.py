@@ -11,7 +11,7 @@ from benchmarks.simple_flood import bare_step, bare_step_spans, simple_step
 def _box(nr: int = 40, nc: int = 50, seed: int = 3):
     rng = np.random.default_rng(seed)
     z = rng.random((nr, nc)) * 0.5
-    return z, np.full((nr, nc), 0.0009)
+    return z, rng.uniform(4e-4, 2e-3, (nr, nc))  # Manning n² varying by cell, so that the face's n² matters
 
 
 @pytest.mark.parametrize("step", [simple_step, bare_step])
@@ -86,3 +86,9 @@ def test_the_bare_step_on_segments_leaves_other_cells_alone():
     outside[0:8, 8:24] = False
     np.testing.assert_array_equal(h[outside], h0[outside])
     assert not np.array_equal(h[0:8, 8:24], h0[0:8, 8:24])
+    # faces the segment does not own (its east and south edges, and everything outside) were not written
+    qx_own, qy_own = np.zeros_like(qx, bool), np.zeros_like(qy, bool)
+    qx_own[0:8, 8:24] = True
+    qy_own[1:8, 8:24] = True
+    assert not qx[~qx_own].any() and not qy[~qy_own].any()
+    assert qx[qx_own].any() and qy[qy_own].any()
