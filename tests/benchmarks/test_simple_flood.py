@@ -14,6 +14,17 @@ def _box(nr: int = 40, nc: int = 50, seed: int = 3):
     return z, rng.uniform(4e-4, 2e-3, (nr, nc))  # Manning n² varying by cell, so that the face's n² matters
 
 
+def _dam_break(z, n2, advance, n_steps: int):
+    """Water 1.5 m deep in the ten western columns of a closed box, advanced ``n_steps`` times by
+    ``advance(h, qx, qy)``; return ``(h, qx, qy)``."""
+    h = np.zeros_like(z)
+    h[:, :10] = 1.5
+    qx, qy = np.zeros((z.shape[0], z.shape[1] + 1)), np.zeros((z.shape[0] + 1, z.shape[1]))
+    for _ in range(n_steps):
+        advance(h, qx, qy)
+    return h, qx, qy
+
+
 @pytest.mark.parametrize("step", [simple_step, bare_step])
 def test_still_water_stays_still_over_uneven_ground(step):
     z, n2 = _box()
@@ -28,12 +39,8 @@ def test_still_water_stays_still_over_uneven_ground(step):
 @pytest.mark.parametrize("step", [simple_step, bare_step])
 def test_a_dam_break_conserves_volume_and_spreads_downhill(step):
     z, n2 = _box()
-    h = np.zeros_like(z)
-    h[:, :10] = 1.5
-    qx, qy = np.zeros((z.shape[0], z.shape[1] + 1)), np.zeros((z.shape[0] + 1, z.shape[1]))
-    v0 = h.sum()
-    for _ in range(200):
-        step(h, z, n2, qx, qy, 0.2, 10.0)
+    v0 = 1.5 * 10 * z.shape[0]
+    h, _, _ = _dam_break(z, n2, lambda h, qx, qy: step(h, z, n2, qx, qy, 0.2, 10.0), 200)
     assert abs(h.sum() - v0) < 1e-9 * v0  # one flux per face, closed box
     assert h[:, 10:].sum() > 0.2 * v0  # the water moved east into the dry part
     assert (h > 1e-3).sum() > 40 * 15
@@ -42,14 +49,8 @@ def test_a_dam_break_conserves_volume_and_spreads_downhill(step):
 def test_the_bare_step_is_the_simple_step_to_round_off():
     """Same scheme: only the power (Newton steps vs libm) and the branch (a select) differ."""
     z, n2 = _box()
-    states = []
-    for step in (simple_step, bare_step):
-        h = np.zeros_like(z)
-        h[:, :10] = 1.5
-        qx, qy = np.zeros((z.shape[0], z.shape[1] + 1)), np.zeros((z.shape[0] + 1, z.shape[1]))
-        for _ in range(200):
-            step(h, z, n2, qx, qy, 0.2, 10.0)
-        states.append((h, qx, qy))
+    states = [_dam_break(z, n2, lambda h, qx, qy, step=step: step(h, z, n2, qx, qy, 0.2, 10.0), 200)
+              for step in (simple_step, bare_step)]
     for a, b in zip(*states, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
@@ -59,17 +60,9 @@ def test_the_bare_step_on_segments_covering_the_grid_is_the_bare_step():
     tile = 8
     ntr, ntc = -(-21 // tile), -(-37 // tile)
     seg = np.array([(ti, tj, min(tj + 2, ntc)) for ti in range(ntr) for tj in range(0, ntc, 2)], np.int64)
-    states = []
-    for spans in (False, True):
-        h = np.zeros_like(z)
-        h[:, :10] = 1.5
-        qx, qy = np.zeros((z.shape[0], z.shape[1] + 1)), np.zeros((z.shape[0] + 1, z.shape[1]))
-        for _ in range(100):
-            if spans:
-                bare_step_spans(seg, len(seg), tile, h, z, n2, qx, qy, 0.2, 10.0)
-            else:
-                bare_step(h, z, n2, qx, qy, 0.2, 10.0)
-        states.append((h, qx, qy))
+    states = [_dam_break(z, n2, lambda h, qx, qy: bare_step(h, z, n2, qx, qy, 0.2, 10.0), 100),
+              _dam_break(z, n2, lambda h, qx, qy: bare_step_spans(seg, len(seg), tile, h, z, n2, qx, qy, 0.2, 10.0),
+                         100)]
     for a, b in zip(*states, strict=True):
         np.testing.assert_array_equal(a, b)
 
