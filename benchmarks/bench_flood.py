@@ -3,24 +3,23 @@
 Run from the repository root:  python benchmarks/bench_flood.py [--cell-size 100 30] [--hours 72]
 
 Prints the machine's memory bandwidth, measured in the same run (a STREAM-style triad on the numba threads),
-and from it two bounds: the issue's model of a fused local-inertial step (48 bytes per cell update: h, qx,
-qy read and written) and the bytes this kernel really moves per cell update (``KERNEL_BYTES_PER_UPDATE``:
-its two passes read terrain, friction, mask, rain, limiter and both flux slots, and keep three hazard
-diagnostics). Then, per grid: the numba kernel on 1 and 2 threads (active tiles, and with every tile forced
-active), the plain-numpy reference (tests/reference/flood_reference.py), landlab's OverlandFlow (``bench``
-extra) on the same terrain and initial water, two whole-grid numba peers (``simple_flood.py``): the issue's
-"simple numba version" (dry faces skipped by a branch, libm's power) and a bare version of the same scheme
-written to vectorise (no branch, multiply-only power), each on the river state, as the issue's figure, and
-on a lake wetting every face, with the project kernel on the same lake; the bare version again on the project
-kernel's active segments only (the ceiling of an active-set kernel of the scheme with this tile and
-segment layout); and the arrays' size.
-With ``--hours`` it also times a whole Yangtze 2020 flood on the 100 m grid, and sets it against landlab's
-time for the same cell updates over the whole grid (an estimate: landlab has no active set, and its own time
-step would differ), and against a bare whole-grid step at its measured rate. Last, the compute ceiling: the project
-kernel and both peers on a small lake that fits in the caches (64 × 512 cells, every face wet, every
-segment full width), where memory costs little, so the rate is what the arithmetic allows per thread; it is
-set against the per-thread rate the two targets need. Figures are medians of repeats; compile time is
-reported separately.
+and from it two bounds: the issue's model of a fused local-inertial step (48 bytes per cell update: h, qx, qy
+read and written) and the bytes this kernel really moves per cell update (``KERNEL_BYTES_PER_UPDATE``: its two
+passes read terrain, friction, mask, rain, limiter and both flux slots, and keep three hazard diagnostics).
+Then, per grid: the numba kernel on 1 and 2 threads (active tiles, and with every tile forced active), the
+plain-numpy reference (tests/reference/flood_reference.py), landlab's OverlandFlow (``bench`` extra) on the
+same terrain and initial water, two whole-grid numba peers (``simple_flood.py``): the issue's "simple numba
+version" (dry faces skipped by a branch, libm's power) and a bare version of the same scheme written to
+vectorise (no branch, multiply-only power), each on the river state, as the issue's figure, and on a lake
+wetting every face, with the project kernel on the same lake; the bare version again on the project kernel's
+active segments only (the ceiling of an active-set kernel of the scheme with this tile and segment layout);
+and the arrays' size. With ``--hours`` it also times a whole Yangtze 2020 flood on the 100 m grid, and sets it
+against landlab's time for the same cell updates over the whole grid (an estimate: landlab has no active set,
+and its own time step would differ), and against a bare whole-grid step at its measured rate. Last, the
+compute ceiling: the project kernel and both peers on a small lake that fits in the caches (64 × 512 cells,
+every face wet, every segment full width), where memory costs little, so the rate is what the arithmetic
+allows per thread; it is set against the per-thread rate the two targets need. Figures are medians of repeats;
+compile time is reported separately.
 """
 
 from __future__ import annotations
