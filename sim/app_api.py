@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 import sim
 from sim.paths import scenarios_dir
-from sim.results import RunResult
+from sim.results import RunResult, same_version, stored_result
 from sim.runner import resolve_builder
 from sim.scenario import (
     DistrictSpec,
@@ -298,8 +298,9 @@ def start_run(sc: Scenario, outputs_dir: Path | str = "results", builder: str | 
     """
     folder = Path(outputs_dir) / "app" / f"run-{scenario_digest(sc)}"
     job = RunJob(scenario=sc, folder=folder)
-    if (folder / "summary.json").exists():
-        job.result = RunResult.read(folder)
+    prev = stored_result(folder)  # None when missing, damaged or made by other code: run again
+    if prev is not None and same_version(prev.provenance):
+        job.result = prev
         job.status, job.fraction, job.reused = "done", 1.0, True
         job.first_result_s = job.elapsed_s()
         return job

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 import sim
 from sim.scenario import DistrictSpec, InputError, Scenario, load_component, load_scenario, validate_files
@@ -26,9 +28,32 @@ console = Console()
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="override a field: section.key=value")]
 
 
+def _say(style: str, label: str, message: object) -> None:
+    """Print ``label message`` with the label styled and the message as typed.
+
+    The message is never read as Rich markup, so ``lean[v2].yaml`` or a value ``[/x]`` prints as is.
+    """
+    console.print(Text.assemble((label, style), " ", str(message)), highlight=False, soft_wrap=True)
+
+
 def _fail(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    _say("bold red", "error:", exc)
     raise typer.Exit(code=1)
+
+
+def _check_outputs_dir(folder: Path) -> None:
+    """Refuse an outputs folder that cannot be written before any simulating is done."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(f"run.outputs_dir: {folder} is a file, not a folder. Fix: --set run.outputs_dir=results "
+                         "or another folder") from None
+    except OSError as exc:
+        raise InputError(f"run.outputs_dir: cannot create {folder} ({exc.strerror}). Fix: --set "
+                         "run.outputs_dir=results or another writable folder") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"run.outputs_dir: {folder} is not writable. Fix: --set run.outputs_dir=results or "
+                         "another writable folder")
 
 
 @app.command()
@@ -38,10 +63,10 @@ def validate(files: Annotated[list[Path], typer.Argument(help="scenario, hazard,
     bad = 0
     for path, err in results:
         if err is None:
-            console.print(f"[green]ok[/]    {path}", highlight=False)
+            _say("green", "ok   ", path)
         else:
             bad += 1
-            console.print(f"[red]error[/] {err}", highlight=False, soft_wrap=True)
+            _say("red", "error", err)
     raise typer.Exit(code=1 if bad else 0)
 
 
@@ -180,7 +205,7 @@ def run(
     set_: SetOpt = None,
     name: Annotated[str | None, typer.Option(help="run folder name under the outputs dir")] = None,
     hours: Annotated[float | None, typer.Option(help="simulate only the first HOURS (default: run.duration_h)",
-                                                min=0.01)] = None,
+                                                min=0.01, max=8760.0)] = None,
     force: Annotated[bool, typer.Option(help="run again even if a complete result with this name exists")] = False,
 ) -> None:
     """Run a scenario through the district model and write ``results/<run>/`` (Parquet + JSON).
@@ -191,7 +216,7 @@ def run(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from sim.district import load_district
-    from sim.results import RunResult, same_version
+    from sim.results import same_inputs, same_version, stored_result
     from sim.runner import resolve_builder
 
     path = scenario or _default_run()
@@ -203,11 +228,19 @@ def run(
     scenario_json = sc.model_dump(mode="json")
     digest = hashlib.sha256(json.dumps([scenario_json, hours], sort_keys=True).encode()).hexdigest()[:8]
     run_name = name or f"{path.stem}-seed{sc.run.seed}-{digest}"
+    if run_name in ("", ".", "..") or "/" in run_name or "\\" in run_name:
+        _fail(InputError(f"--name {run_name!r}: not a folder name. Fix: e.g. --name flood-test"))
     out_dir = Path(sc.run.outputs_dir) / run_name
-    if (out_dir / "summary.json").exists() and not force:
-        prev = RunResult.read(out_dir)
-        if (prev.provenance.get("scenario") == scenario_json and prev.provenance.get("hours_override") == hours
-                and same_version(prev.provenance)):
+    try:
+        _check_outputs_dir(Path(sc.run.outputs_dir))
+    except InputError as exc:
+        _fail(exc)
+    prev = None if force else stored_result(out_dir)  # None too when damaged: run again, the write replaces it
+    if prev is not None:
+        if not (same_inputs(prev.provenance, scenario_json) and prev.provenance.get("hours_override") == hours):
+            _fail(InputError(f"--name {run_name}: {out_dir} holds a run of other inputs (scenario, --set or "
+                             "--hours differ). Fix: choose another --name, or pass --force to replace it"))
+        if same_version(prev.provenance):
             console.print(f"complete result already at [bold]{out_dir}[/] (same scenario); --force to run again",
                           highlight=False)
             _print_run_summary(prev.summary)
@@ -227,7 +260,11 @@ def run(
         def progress(fraction: float) -> None:
             bar.update(task, completed=fraction, sim_h=f"{fraction * total_h:.1f}/{total_h:g} h")
 
-        result = builder(sc, district=d, progress=progress, duration_h=hours)
+        try:
+            result = builder(sc, district=d, progress=progress, duration_h=hours)
+        except InputError as exc:  # a plan or hazard that does not fit this district (e.g. a shelter name)
+            bar.stop()
+            _fail(exc)
     result.provenance["scenario_file"] = str(path)
     result.provenance["overrides"] = set_ or []
     result.provenance["hours_override"] = hours
@@ -262,7 +299,7 @@ def compare(
                                             max=1000)] = 3,
     seed: Annotated[int, typer.Option(help="base seed of the replicate seeds", min=0)] = 20200820,
     hours: Annotated[float | None, typer.Option(help="simulated hours (default: the default run's duration)",
-                                                min=0.01)] = None,
+                                                min=0.01, max=8760.0)] = None,
     district: Annotated[Path | None, typer.Option(help="run or district file giving the district "
                                                        "(default: scenarios/default.yaml)")] = None,
     out: Annotated[Path | None, typer.Option(help="outputs folder (default: the default run's outputs_dir)")] = None,
@@ -282,15 +319,18 @@ def compare(
     if len(plan_names) == 1 and " " in plan_names[0]:
         plan_names = plan_names[0].split()
     try:
-        base = load_scenario(district or _default_run())
+        run_defaults = load_scenario(_default_run()).run
+        spec = _district_spec(district, None, None)
+        if district is not None and isinstance(load_component(district), Scenario):
+            run_defaults = load_scenario(district).run
         hz, hz_path = resolve("hazard", hazard)
         pls = [resolve("plan", p)[0] for p in plan_names]
         builder = resolve_builder()
-        req = CompareRequest(district=base.district, hazard=hz, plans=tuple(pls), replicates=replicates,
-                             base_seed=seed, duration_h=hours if hours is not None else base.run.duration_h,
-                             step_s=base.run.step_s, hazard_label=hz_path.stem)
+        req = CompareRequest(district=spec, hazard=hz, plans=tuple(pls), replicates=replicates,
+                             base_seed=seed, duration_h=hours if hours is not None else run_defaults.duration_h,
+                             step_s=run_defaults.step_s, hazard_label=hz_path.stem)
         with console.status("building the district 构建区域…"):
-            d = load_district(base.district)
+            d = load_district(spec)
     except (InputError, ValueError) as exc:
         _fail(exc)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -304,7 +344,7 @@ def compare(
                        completed=i / n)
 
         try:
-            card, folder = run_compare(req, out or base.run.outputs_dir, builder, district=d, on_run=on_run,
+            card, folder = run_compare(req, out or run_defaults.outputs_dir, builder, district=d, on_run=on_run,
                                        progress=lambda f: bar.update(task, completed=f))
         except ValueError as exc:
             _fail(exc)
@@ -369,7 +409,11 @@ def sweep(
         except (InputError, ValueError) as exc:
             _fail(exc)
     res = ex.read_results(folder)
-    written = ex.analyse(folder) if len(res) == n_runs else {}
+    try:
+        written = ex.analyse(folder) if len(res) == n_runs else {}
+    except ValueError as exc:  # e.g. an experiment none of whose runs finished: no indices can be computed
+        _say("yellow", "note:", f"no sensitivity analysis: {exc}")
+        written = {}
     console.print(f"{len(res)} of {n_runs} runs in [bold]{folder}[/] ({int((res['status'] != 'ok').sum())} failed: "
                   "see the error column); outcomes/*.parquet joined to experiments.parquet on experiment_id",
                   highlight=False)
@@ -383,7 +427,7 @@ def projects(
                                                          "by their annual frequencies")] = None,
     replicates: Annotated[int, typer.Option(min=1, max=1000, help="seeds per plan")] = 2,
     seed: Annotated[int, typer.Option(min=0, help="base seed")] = 20200820,
-    hours: Annotated[float | None, typer.Option(min=0.01, help="simulated hours")] = None,
+    hours: Annotated[float | None, typer.Option(min=0.01, max=8760.0, help="simulated hours")] = None,
     only: Annotated[list[str] | None, typer.Option(help="project id(s) to test (default: every project with an "
                                                        "effect)")] = None,
     leave_one_out: Annotated[bool, typer.Option(help="also run the full set without each project")] = False,

@@ -9,6 +9,7 @@ same first seeds for any count).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import time
@@ -18,10 +19,11 @@ from pathlib import Path
 
 import sim
 from sim.paths import scenarios_dir
-from sim.results import RunResult, same_version
+from sim.results import RunResult, same_inputs, same_version, stored_result
 from sim.scenario import DistrictSpec, HazardSpec, Plan, RunSettings, Scenario, load_component
 from sim.scorecard import Scorecard, build_scorecard, replicate_seeds
 from sim.targets import TargetFile
+from sim.yamlio import InputError
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ def resolve(kind: str, name_or_path: str | Path) -> tuple[object, Path]:
     p = Path(name_or_path)
     if not p.suffix:
         p = scenarios_dir() / f"{kind}s" / f"{name_or_path}.yaml"
+        if not p.exists():
+            shipped = sorted(f.stem for f in p.parent.glob("*.yaml"))
+            close = difflib.get_close_matches(str(name_or_path), shipped, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise InputError(f"{kind} {name_or_path!r}: no such shipped {kind}. Fix: {hint}use one of "
+                             f"{', '.join(shipped)}, or a path to a .yaml file")
     return load_component(p, kind=kind), p
 
 
@@ -81,11 +89,9 @@ def run_compare(req: CompareRequest, outputs_dir: Path | str, builder: Callable,
         run_dir = folder / "runs" / f"{_slug(plan.name)}-seed{seed}"
         folders.append(str(run_dir.relative_to(folder)))
         want = sc.model_dump(mode="json")
-        result = None
-        if (run_dir / "summary.json").exists():
-            prev = RunResult.read(run_dir)
-            if prev.provenance.get("scenario") == want and same_version(prev.provenance):
-                result = prev
+        result = stored_result(run_dir)  # None when missing or damaged: then it runs again
+        if result is not None and not (same_inputs(result.provenance, want) and same_version(result.provenance)):
+            result = None
         if on_run:
             on_run(i, len(pending), plan.name, seed, result is not None)
         if result is None:

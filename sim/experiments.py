@@ -17,6 +17,7 @@ recorded with its error and the sweep goes on.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import itertools
 import json
@@ -33,7 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 import sim
 from sim.atomic import atomic_write
+from sim.results import code_sha256
 from sim.scorecard import replicate_seeds
+from sim.yamlio import InputError
 
 SECTIONS = ("plan", "hazard", "run", "district", "params")
 
@@ -94,6 +97,8 @@ class SweepSpec(BaseModel):
 
     @model_validator(mode="after")
     def _checks(self) -> SweepSpec:
+        if set(self.name) == {"."}:
+            raise ValueError("name: '.' and '..' are not folder names; use letters, digits, _ . -")
         paths = [f.path for f in self.factors]
         if len(set(paths)) != len(paths):
             raise ValueError("factors: each path may appear once")
@@ -226,8 +231,21 @@ def run_one(spec_json: dict, base_json: dict, factors: dict, run: dict, out_dir:
         for n in spec.outcomes:
             row.setdefault(n, None)
     row["wall_s"] = time.perf_counter() - t0
-    _write_parquet(pd.DataFrame([row]), Path(out_dir) / "outcomes" / f"{run['run_id']}.parquet")
+    _write_row(row, spec.outcomes, Path(out_dir))
     return row
+
+
+def _write_row(row: dict, outcomes: list[str], out_dir: Path) -> None:
+    """Write one run's row with fixed column types (outcomes float64, missing = NaN).
+
+    Every file of ``outcomes/`` then has the same schema, so the folder reads as one Parquet dataset
+    (pyarrow, DuckDB, Polars).
+    """
+    df = pd.DataFrame([row])
+    for n in outcomes:
+        df[n] = pd.to_numeric(df[n], errors="coerce").astype("float64")
+    df["error"] = df["error"].astype(str)
+    _write_parquet(df, out_dir / "outcomes" / f"{row['run_id']}.parquet")
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
@@ -235,8 +253,14 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- the sweep
-def load_sweep(path: Path | str) -> tuple[SweepSpec, dict]:
-    """Read a sweep file and its base run; return the spec and the base scenario as JSON-able data."""
+def load_sweep(path: Path | str, builder_name: str | None = None) -> tuple[SweepSpec, dict]:
+    """Read a sweep file and its base run; return the spec and the base scenario as JSON-able data.
+
+    Every factor's extreme values and the outcome names are checked before anything runs, the ``params.*``
+    factors and the outcomes against the builder the sweep will use (``builder_name``, as for
+    :func:`run_sweep`; a builder may offer ``check_params(dict)`` and ``summary_keys``).
+    """
+    from sim.runner import resolve_builder
     from sim.scenario import _validate, load_scenario
     from sim.yamlio import load_yaml_file
 
@@ -252,13 +276,69 @@ def load_sweep(path: Path | str) -> tuple[SweepSpec, dict]:
         cur = base_json[section]
         for k in rest.split("."):
             if not isinstance(cur, dict) or k not in cur:
-                from sim.yamlio import InputError
-
                 raise InputError(f"{path}: factors: path {f.path!r} is not a field of the base scenario "
                                  f"({base_path.name}). Fix: use a dotted path shown by the scenario schema, e.g. "
                                  "plan.warning.lead_time_min")
             cur = cur[k]
+    builder = resolve_builder(builder_name)
+    _check_values(spec, base_json, path, getattr(builder, "check_params", None))
+    _check_outcomes(spec, path, getattr(builder, "summary_keys", None))
     return spec, base_json
+
+
+def _factor_ends(f: Factor) -> list[Any]:
+    """Return a factor's extreme values: a range's ends (rounded if integer), or its categories."""
+    if f.values is not None:
+        return list(f.values)
+    lo, hi = f.range
+    return [int(round(lo)), int(round(hi))] if f.integer else [lo, hi]
+
+
+def _check_values(spec: SweepSpec, base_json: dict, path: Path, check_params: Callable | None) -> None:
+    """Validate each factor's extreme values, one at a time, on the base scenario.
+
+    So no run fails for a value the schema refuses: a range beyond a field's limit, a misspelled category,
+    a ``params.*`` typo.
+    """
+    from sim.scenario import Scenario
+
+    for f in spec.factors:
+        section, rest = f.path.split(".", 1)
+        for v in _factor_ends(f):
+            try:
+                if section == "params":
+                    if check_params is not None:
+                        nested: dict = {}
+                        _set(nested, rest, v)
+                        check_params(nested)
+                    continue
+                data = json.loads(json.dumps(base_json))
+                _set(data[section], rest, v)
+                Scenario.model_validate(data)
+            except ValueError as exc:
+                errs = exc.errors() if hasattr(exc, "errors") else [{"msg": str(exc), "loc": ()}]
+                e = errs[0]
+                where = ".".join(str(x) for x in e["loc"])
+                msg = e["msg"].removeprefix("Value error, ").removeprefix("Extra inputs are not permitted")
+                msg = msg or "no such parameter"
+                raise InputError(f"{path}: factors: {f.path} = {v!r} is refused ({where}: {msg}). Fix: keep the "
+                                 "range or values within what the field accepts (see `fuling-sim validate` on a "
+                                 "run file with that value)") from None
+
+
+def _check_outcomes(spec: SweepSpec, path: Path, summary_keys: frozenset[str] | None) -> None:
+    """Check that the outcome names are scorecard indicator keys or keys of the builder's run summary."""
+    from sim.metrics import INDICATORS
+
+    if summary_keys is None:
+        return
+    known = [i.key for i in INDICATORS] + sorted(summary_keys)
+    for name in spec.outcomes:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise InputError(f"{path}: outcomes: {name!r} is neither a scorecard indicator nor a summary figure. "
+                             f"Fix: {hint}use e.g. {', '.join(known[:12])}, deaths, evacuated_persons")
 
 
 def finished_runs(folder: Path) -> set[str]:
@@ -288,22 +368,22 @@ def run_sweep(spec: SweepSpec, base_json: dict, out_root: Path | str, *, schedul
     folder.mkdir(parents=True, exist_ok=True)
     experiments = design(spec)
     runs = runs_table(spec, experiments)
+    code = code_sha256()
     manifest = {"sweep": spec.model_dump(mode="json"), "base": base_json, "fuling_sim_version": sim.__version__,
-                "n_experiments": len(experiments), "n_runs": len(runs),
-                "spec_sha256": hashlib.sha256(json.dumps([spec.model_dump(mode="json"), base_json, sim.__version__],
-                                                         sort_keys=True).encode()).hexdigest()}
+                "code_sha256": code, "n_experiments": len(experiments), "n_runs": len(runs),
+                "spec_sha256": hashlib.sha256(json.dumps([spec.model_dump(mode="json"), base_json, sim.__version__,
+                                                          code], sort_keys=True).encode()).hexdigest()}
     mpath = folder / "manifest.json"
-    if mpath.exists():
-        old = json.loads(mpath.read_text(encoding="utf-8"))
-        if old.get("spec_sha256") != manifest["spec_sha256"]:
-            if resume:
-                from sim.yamlio import InputError
-
-                raise InputError(f"{folder}: holds a different sweep (spec, base or fuling-sim version changed; "
-                                 f"it was made by {old.get('fuling_sim_version', '?')}, this is {sim.__version__}). "
-                                 "Fix: give the sweep a new name, or delete the folder to start again")
-            for p in (folder / "outcomes").glob("*.parquet"):
-                p.unlink()
+    old = json.loads(mpath.read_text(encoding="utf-8")) if mpath.exists() else None
+    if old is not None and old.get("spec_sha256") != manifest["spec_sha256"] and resume:
+        changed = [what for what, key in (("the sweep file", "sweep"), ("the base run", "base"),
+                                          ("the fuling-sim version", "fuling_sim_version"),
+                                          ("the fuling-sim code (sim/, models/)", "code_sha256"))
+                   if old.get(key) != manifest[key]] or ["the sweep"]
+        raise InputError(f"{folder}: holds a different sweep ({' and '.join(changed)} changed since it was "
+                         "started). Fix: give the sweep a new name, or pass --no-resume to start it again here")
+    if not resume or (old is not None and old.get("spec_sha256") != manifest["spec_sha256"]):
+        _clear_results(folder)  # starting again: nothing of an earlier design may stay beside the new one
     _write_json(mpath, manifest)
     _write_parquet(experiments, folder / "experiments.parquet")
     _write_parquet(runs, folder / "runs.parquet")
@@ -337,15 +417,24 @@ def run_sweep(spec: SweepSpec, base_json: dict, out_root: Path | str, *, schedul
                     os.environ[k] = v
         client = Client(cluster)
     try:
-        futures = [client.submit(run_one, spec_json, base_json,
-                                 {n: _plain(fac.at[int(r.experiment_id), n]) for n in names},
-                                 {"run_id": r.run_id, "experiment_id": int(r.experiment_id),
-                                  "replicate": int(r.replicate), "seed": int(r.seed)},
-                                 str(folder), builder_name, key=f"run-{spec.name}-{r.run_id}", retries=2, pure=False)
-                   for r in pending.itertuples()]
+        futures = {}
+        for r in pending.itertuples():
+            info = {"run_id": r.run_id, "experiment_id": int(r.experiment_id), "replicate": int(r.replicate),
+                    "seed": int(r.seed)}
+            fut = client.submit(run_one, spec_json, base_json,
+                                {n: _plain(fac.at[int(r.experiment_id), n]) for n in names}, info,
+                                str(folder), builder_name, key=f"run-{spec.name}-{r.run_id}", retries=2, pure=False)
+            futures[fut] = info
         n_done = len(done)
-        for fut in as_completed(futures):
-            row = fut.result()
+        for fut in as_completed(list(futures)):
+            try:
+                row = fut.result()
+            except Exception as exc:  # e.g. KilledWorker: the run took its worker down on every retry
+                row = {**futures[fut], "status": "failed", "worker_pid": -1, "wall_s": float("nan"),
+                       "error": f"{type(exc).__name__}: {exc} (the worker process died running it; a crash in "
+                                "native code or out of memory)"[:4000],
+                       **{n: None for n in spec.outcomes}}
+                _write_row(row, spec.outcomes, folder)
             n_done += 1
             if on_done:
                 on_done(n_done, len(runs), row)
@@ -354,6 +443,15 @@ def run_sweep(spec: SweepSpec, base_json: dict, out_root: Path | str, *, schedul
         if cluster is not None:
             cluster.close()
     return folder
+
+
+def _clear_results(folder: Path) -> None:
+    """Delete the rows, time series and analyses of the sweep in ``folder`` (the manifest is rewritten)."""
+    for pattern in ("outcomes/*.parquet", "outcomes/.*", "timeseries/*.parquet", "timeseries/.*",
+                    "sensitivity.parquet", "sensitivity.csv", "discovery.json"):
+        for p in folder.glob(pattern):
+            if p.is_file():
+                p.unlink()
 
 
 def _write_json(path: Path, obj: dict) -> None:

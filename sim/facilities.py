@@ -10,9 +10,10 @@ import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from sim.geo import Township, Village, project_lonlat
 from sim.yamlio import InputError
@@ -202,6 +203,15 @@ def default_teams(townships: list[Township], villages: list[Village],
 
 
 # ---------------------------------------------------------------------------------------------- import
+def _township_or_blank(name: str) -> str:
+    """Return a row's township: blank, or one of the 27 (an alias such as 'Longtan' becomes 龙潭镇)."""
+    if not name:
+        return name
+    from sim.scenario import _check_township
+
+    return _check_township(name)
+
+
 class _Row(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
     lon: float = Field(ge=106.0, le=108.5)
@@ -211,13 +221,13 @@ class _Row(BaseModel):
 
 class _ShelterRow(_Row):
     capacity_persons: int = Field(ge=0, le=500_000)
-    kind: str = "short_term"
-    township: str = ""
+    kind: Literal["short_term", "long_term"] = "short_term"
+    township: Annotated[str, AfterValidator(_township_or_blank)] = ""
 
 
 class _DepotRow(_Row):
     tier: str = Field("township", pattern="^(regional|district|township|village)$")
-    township: str = ""
+    township: Annotated[str, AfterValidator(_township_or_blank)] = ""
 
 
 class _TeamRow(_Row):
@@ -263,7 +273,8 @@ def _validated(path: Path, rows: list[dict], model: type[_Row], what: str) -> li
         except ValidationError as exc:
             e = exc.errors()[0]
             field_name = ".".join(str(p) for p in e["loc"])
-            raise InputError(f"{path}: row {i}: {field_name}: {e['msg']}. Fix: {what} rows need "
+            raise InputError(f"{path}: row {i}: {field_name}: {e['msg'].removeprefix('Value error, ')} "
+                             f"(got {str(e.get('input'))[:80]!r}). Fix: {what} rows need "
                              f"{', '.join(k for k, f in model.model_fields.items() if f.is_required())}"
                              " (WGS84 lon/lat in degrees)") from None
     return out
@@ -286,7 +297,17 @@ def read_depots(path: Path) -> list[Depot]:
     for i, r in enumerate(rows):
         x, y = project_lonlat(r.lon, r.lat)
         extra = r.model_extra or {}
-        stock = {item: int(float(extra.get(item, TIER_STOCK[r.tier][item]))) for item in ITEMS}
+        stock = {}
+        for item in ITEMS:
+            value = extra.get(item, TIER_STOCK[r.tier][item])
+            try:
+                stock[item] = int(float(value))
+                if not 0 <= stock[item] <= 10**9:
+                    raise ValueError
+            except (TypeError, ValueError, OverflowError):
+                raise InputError(f"{path}: row {i + 1}: {item}: {value!r} is not a stock count. Fix: a whole "
+                                 f"number 0–1,000,000,000 (or leave the cell empty for the {r.tier} default "
+                                 f"{TIER_STOCK[r.tier][item]})") from None
         out.append(Depot(i, r.name, r.tier, r.township, float(x), float(y), stock, f"user: {path}"))
     return out
 

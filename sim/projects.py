@@ -10,6 +10,7 @@ differences into the change per target per 10,000 万元 of the plan's investmen
 
 from __future__ import annotations
 
+import difflib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -17,10 +18,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.paths import scenarios_dir
 from sim.scenario import Plan
+from sim.yamlio import InputError
 
 
 class Effect(BaseModel):
@@ -130,7 +132,8 @@ def _apply(data: dict, e: Effect) -> None:
 def effective_plan(plan: Plan, projects: ProjectFile | None = None) -> Plan:
     """Return the plan with the effects of its switched-on projects applied (in project-number order).
 
-    Unknown project ids raise a ``ValueError`` naming the plan field and the known ids.
+    Unknown project ids, and effects that take a field out of its range, raise :class:`InputError` naming the
+    plan field and the fix.
     """
     if not plan.projects:
         return plan
@@ -138,7 +141,9 @@ def effective_plan(plan: Plan, projects: ProjectFile | None = None) -> Plan:
     by_id = {p.id: p for p in pf.projects}
     unknown = [k for k in plan.projects if k not in by_id]
     if unknown:
-        raise ValueError(f"plan {plan.name!r}: projects: unknown id(s) {unknown}. Fix: use ids of "
+        close = [c for k in unknown for c in difflib.get_close_matches(k, list(by_id), n=1)]
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise InputError(f"plan {plan.name!r}: projects: unknown id(s) {', '.join(unknown)}. Fix: {hint}use ids of "
                          f"{default_projects_path().name}, e.g. {', '.join(list(by_id)[:4])}")
     data = plan.model_dump(mode="json")
     for p in sorted(pf.projects, key=lambda p: p.number):
@@ -147,12 +152,19 @@ def effective_plan(plan: Plan, projects: ProjectFile | None = None) -> Plan:
                 try:
                     _apply(data, e)
                 except (KeyError, TypeError) as exc:
-                    raise ValueError(f"project {p.id}: effect on {e.path!r} cannot apply to the plan ({exc}); fix "
-                                     "the projects file") from exc
+                    raise InputError(f"project {p.id}: effect on {e.path!r} cannot apply to the plan ({exc}). "
+                                     "Fix: correct that effect in the projects file") from exc
     data["projects"] = {}  # the effects are now in the fields; keep the switches in the name
     on = sorted(k for k, v in plan.projects.items() if v)
     data["description"] = (plan.description + f" [projects on: {', '.join(on)}]").strip()
-    return Plan.model_validate(data)
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:
+        bad = "; ".join(f"{'.'.join(str(x) for x in e['loc'])} would be {e.get('input')!r}: "
+                        f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+        raise InputError(f"plan {plan.name!r}: projects: switching on {', '.join(on)} takes the plan out of range: "
+                         f"{bad}. Fix: change that field in the plan so the projects' effects stay in range, or "
+                         "switch the project off") from None
 
 
 def touched_fields(plan: Plan, other: Plan) -> set[str]:

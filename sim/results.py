@@ -19,6 +19,9 @@ reader never sees half a result; an existing complete folder is replaced only wh
 
 from __future__ import annotations
 
+import functools
+import glob
+import hashlib
 import json
 import math
 import os
@@ -53,8 +56,9 @@ class RunResult:
         if folder.exists() and not overwrite:
             raise FileExistsError(f"{folder} exists; pass overwrite=True or choose another run name")
         folder.parent.mkdir(parents=True, exist_ok=True)
+        _remove_orphans(folder)
         # a private temporary folder: two writers of the same result (two app sessions) never share one
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.{os.getpid()}.", suffix=".partial", dir=folder.parent))
         for name in TABLES:
             getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
         if self.frames is not None:
@@ -102,15 +106,86 @@ class RunResult:
         return cls(**tables, **js, frames=frames, map_meta=meta)
 
 
-def same_version(provenance: dict) -> bool:
-    """Tell whether a stored result was made by this fuling-sim version.
+def _remove_orphans(folder: Path) -> None:
+    """Delete ``.<name>.<pid>.*.partial`` folders beside ``folder`` whose writing process has ended.
 
-    Reusing a stored run (resume, the app's cache, comparisons) needs this as well as equal inputs: a new
-    version may change results for the same scenario and seed (e.g. the flood scheme's defaults in 0.2.0).
+    A writer killed mid-write (power cut, SIGKILL) leaves its private temporary folder behind; it is never
+    read as a result, and the next write of the same result removes it. A live writer's folder is kept.
+    """
+    for tmp in folder.parent.glob(f".{glob.escape(folder.name)}.*.partial"):
+        pid_text = tmp.name[len(folder.name) + 2:].split(".", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+@functools.lru_cache(maxsize=1)
+def code_sha256() -> str:
+    """SHA-256 of the engine's and the model's Python sources (``sim/``, ``models/``), path and content.
+
+    The version string alone misses edits between releases (an editable install, a branch); results are
+    reused only when both match.
     """
     import sim
 
-    return provenance.get("fuling_sim_version") == sim.__version__
+    root = Path(sim.__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for package in ("sim", "models"):
+        for path in sorted((root / package).rglob("*.py")):
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def same_version(provenance: dict) -> bool:
+    """Tell whether a stored result was made by this fuling-sim version and these sources.
+
+    Reusing a stored run (resume, the app's cache, comparisons) needs this as well as equal inputs: a new
+    version may change results for the same scenario and seed (e.g. the flood scheme's defaults in 0.2.0),
+    and so may an edit that kept the version (:func:`code_sha256`).
+    """
+    import sim
+
+    return (provenance.get("fuling_sim_version") == sim.__version__
+            and provenance.get("code_sha256") == code_sha256())
+
+
+def _inputs(scenario_json: dict | None) -> dict | None:
+    """Return a scenario's JSON without what does not change results (the output folder, file names)."""
+    if not isinstance(scenario_json, dict):
+        return None
+    out = {k: v for k, v in scenario_json.items() if k != "sources"}
+    if isinstance(out.get("run"), dict):
+        out["run"] = {k: v for k, v in out["run"].items() if k != "outputs_dir"}
+    return out
+
+
+def same_inputs(provenance: dict, scenario_json: dict) -> bool:
+    """Tell whether a stored result's scenario equals ``scenario_json`` (output folder aside)."""
+    return _inputs(provenance.get("scenario")) == _inputs(scenario_json)
+
+
+def stored_result(folder: Path | str) -> RunResult | None:
+    """Read the complete result in ``folder``; None if there is none or it is damaged.
+
+    A damaged result is simply run again: :meth:`RunResult.write` replaces the whole folder.
+    """
+    folder = Path(folder)
+    if not (folder / "summary.json").exists():
+        return None
+    try:
+        return RunResult.read(folder)
+    except Exception:  # noqa: BLE001 - a truncated Parquet, bad JSON, a missing file: all mean "run again"
+        return None
 
 
 def _finite(obj):

@@ -9,7 +9,9 @@ what a valid value looks like.
 
 from __future__ import annotations
 
+import datetime
 import difflib
+import reprlib
 import types
 import typing
 from functools import lru_cache
@@ -126,7 +128,7 @@ def _check_township(name: str) -> str:
     raise ValueError(f"unknown township {name!r}; {hint}use one of the 27, e.g. '龙潭镇' or 'Longtan'")
 
 
-Township = Annotated[str, Field(min_length=1, max_length=20), AfterValidator(_check_township)]
+Township = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_check_township)]
 
 
 class Series(_Frozen):
@@ -267,6 +269,16 @@ class HazardSpec(_Named):
     frequency_source: str = Field("", max_length=1000, description="where the frequency comes from "
                                                                     "(or 'assumption: …')")
 
+    @field_validator("start_time")
+    @classmethod
+    def _real_time(cls, v: str) -> str:
+        try:
+            datetime.datetime.strptime(v, "%Y-%m-%dT%H:%M")
+        except ValueError:
+            raise ValueError("not a real date and time (month 01–12, day of that month, hour 00–23, "
+                             "minute 00–59)") from None
+        return v
+
     @model_validator(mode="after")
     def _some_hazard(self) -> HazardSpec:
         if self.flood is None and self.fire is None and self.landslide is None:
@@ -295,6 +307,15 @@ class WarningPlan(_Frozen):
     relay_delay_factor: float = Field(1.0, ge=0.05, le=5.0,
                                       description="× the relay delays of the chain 市→区→乡镇→村 (a faster release "
                                                   "system < 1)")
+
+    @field_validator("channels")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        twice = sorted({c for c in v if v.count(c) > 1})
+        if twice:
+            raise ValueError(f"channel(s) {', '.join(twice)} listed more than once (each channel reaches a "
+                             "household once); list each channel once")
+        return v
 
     @field_validator("river_stage_triggers_m")
     @classmethod
@@ -553,6 +574,10 @@ def _model_at(model: type[BaseModel], loc: tuple) -> tuple[type[BaseModel] | Non
     return current, info
 
 
+_SHORT = reprlib.Repr()  # bad inputs can be huge (Python 3.11's Repr takes no keyword arguments)
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 3, 6, 6, 80, 80
+
+
 def _format_error(err: dict, model: type[BaseModel], source: str, prefix: str,
                   overrides: dict[str, str]) -> str:
     loc = tuple(err["loc"])
@@ -577,8 +602,8 @@ def _format_error(err: dict, model: type[BaseModel], source: str, prefix: str,
             parts = []
             if info.description:
                 parts.append(info.description)
-            default = info.get_default(call_default_factory=True)
-            if default is not None and not isinstance(default, BaseModel):
+            default = None if info.is_required() else info.get_default(call_default_factory=True)
+            if default not in (None, "", [], {}) and not isinstance(default, BaseModel):
                 parts.append(f"e.g. {default!r}")
             hint = "; ".join(parts)
         if err["type"] == "literal_error" and "expected" in err.get("ctx", {}):
@@ -589,11 +614,11 @@ def _format_error(err: dict, model: type[BaseModel], source: str, prefix: str,
                 hint = f"did you mean {close[0]!r}? " + hint
     where = source
     if dotted in overrides:
-        where = f"{source} (value set by --set {dotted}={overrides[dotted]})"
+        where = f"{source} (value set by --set {overrides[dotted]})"
     line = f"{where}: {dotted or '<top>'}: {msg}"
     if "input" in err and err["type"] not in ("missing", "extra_forbidden") and not isinstance(
             err["input"], dict):
-        line += f" (got {err['input']!r})"
+        line += f" (got {_SHORT.repr(err['input'])})"
     if hint:
         line += f". Fix: {hint}"
     return line
@@ -667,7 +692,21 @@ def load_component(path: Path | str, kind: str | None = None) -> BaseModel:
     obj = _validate(model, data, str(path))
     if isinstance(obj, DistrictSpec):
         obj = _resolve_paths(obj, path.parent)
+    if isinstance(obj, Plan):
+        _check_projects(obj, str(path))
     return obj
+
+
+def _check_projects(plan: Plan, source: str) -> None:
+    """Check that the plan's switched-on key projects exist and keep it in range (on loading, not mid-run)."""
+    if not plan.projects:
+        return
+    from sim.projects import effective_plan
+
+    try:
+        effective_plan(plan)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
 
 
 def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
@@ -718,11 +757,14 @@ def load_scenario(path: Path | str, overrides: list[str] | None = None) -> Scena
                          "that names district, hazard and plan, e.g. scenarios/default.yaml")
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping. Fix: write `district: …`, `hazard: …`, `plan: …`.")
-    unknown = set(data) - {"kind", *_SECTIONS}
-    for key in sorted(unknown):
-        close = difflib.get_close_matches(key, list(_SECTIONS), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise InputError(f"{path}: {key}: unknown key. Fix: {hint}valid keys: kind, district, hazard, plan, run")
+    unknown = sorted(set(data) - {"kind", *_SECTIONS}, key=str)
+    if unknown:
+        lines = []
+        for key in unknown:
+            close = difflib.get_close_matches(str(key), list(_SECTIONS), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            lines.append(f"{path}: {key}: unknown key. Fix: {hint}valid keys: kind, district, hazard, plan, run")
+        raise InputError("\n".join(lines))
     raw: dict[str, Any] = {}
     sources: dict[str, str] = {}
     bases: dict[str, Path] = {}
@@ -757,7 +799,7 @@ def load_scenario(path: Path | str, overrides: list[str] | None = None) -> Scena
     for section, model in _SECTIONS.items():
         src = sources[section]
         prefix = section if src.startswith(str(path)) else ""
-        sub_over = {k.split(".", 1)[1] if not prefix else k: v for k, v in applied.items()
+        sub_over = {k.split(".", 1)[1] if not prefix else k: f"{k}={v}" for k, v in applied.items()
                     if k.startswith(section + ".")}
         try:
             parts[section] = _validate(model, raw[section], src.replace(" (defaults)", ""), prefix, sub_over)
@@ -765,6 +807,7 @@ def load_scenario(path: Path | str, overrides: list[str] | None = None) -> Scena
             errors.append(str(exc))
     if errors:
         raise InputError("\n".join(errors))
+    _check_projects(parts["plan"], sources["plan"])
     parts["district"] = _resolve_paths(parts["district"], bases["district"])
     run = parts["run"]
     if not run.outputs_dir.is_absolute():

@@ -24,6 +24,13 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     seen: dict[Any, yaml.Mark] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark,
+                f"found a {type(key).__name__} used as a key; keys must be plain names or numbers",
+                key_node.start_mark) from None
         if key in seen:
             first = seen[key]
             raise yaml.constructor.ConstructorError(
@@ -39,12 +46,45 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
+MAX_NODES = 200_000  # values a document may expand to once its `*alias` references are followed
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], busy: set[int]) -> int:
+    """How many values ``node`` stands for when every alias is written out (aliases share one node)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if key in busy:
+        raise yaml.composer.ComposerError(None, None, "an alias refers to the value that contains it",
+                                          node.start_mark)
+    busy.add(key)
+    if isinstance(node, yaml.SequenceNode):
+        children = node.value
+    elif isinstance(node, yaml.MappingNode):
+        children = [n for pair in node.value for n in pair]
+    else:
+        children = []
+    total = 1
+    for child in children:
+        total += _expanded_size(child, memo, busy)
+        if total > MAX_NODES:
+            break
+    busy.discard(key)
+    memo[key] = total
+    return total
+
 
 def parse_yaml(text: str, source: str = "<string>") -> Any:
     """Parse YAML text safely; syntax errors become :class:`InputError` with line and column."""
     loader = _UniqueKeyLoader(text)  # a SafeLoader: tags such as !!python/object are refused
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}, set()) > MAX_NODES:
+            raise InputError(f"{source}: its `*alias` references expand to more than {MAX_NODES:,} values. "
+                             "Fix: write the values out instead of nesting aliases")
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
@@ -55,6 +95,8 @@ def parse_yaml(text: str, source: str = "<string>") -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"{source}: cannot parse YAML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{source}: values nested too deeply to read. Fix: flatten the file") from None
     finally:
         loader.dispose()
 
@@ -65,6 +107,8 @@ def load_yaml_file(path: Path) -> Any:
     if not path.exists():
         raise InputError(f"{path}: file not found. Fix: check the path (relative paths are resolved "
                          "against the file that names them).")
+    if not path.is_file():
+        raise InputError(f"{path}: is a folder, not a file. Fix: name a YAML file, e.g. plans/baseline.yaml")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -41,3 +41,13 @@ def noisy(scenario, params=None, duration_h=None, **_):
 def linear(scenario, params=None, duration_h=None, **_):
     """y = 3 x1 + x2 (x3 has no effect): Morris elementary effects are the coefficients exactly."""
     return _result({"y": 3.0 * float(params["x1"]) + float(params["x2"]) + 0.0 * float(params["x3"])})
+
+
+def crashing(scenario, params=None, duration_h=None, **_):
+    """y = x1, but the worker process dies (as in a native crash) whenever x1 > 0.5; a time series each run."""
+    x1 = float(params["x1"])
+    if x1 > 0.5:
+        os._exit(1)
+    res = _result({"y": x1})
+    res.timeseries["x1"] = x1
+    return res

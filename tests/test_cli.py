@@ -59,6 +59,9 @@ def test_run_writes_results_with_provenance_and_reuses_them(tmp_path, district10
     assert prov["scenario_sha256"] and prov["numba_threads"] >= 1
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     assert summary["population"] == 1_115_016 and summary["duration_h"] == 0.5
+    from models.district.metrics import SUMMARY_KEYS
+
+    assert set(summary) == SUMMARY_KEYS  # the list sweeps check outcome names against (a chain writes every key)
     for table in ("timeseries", "township_timeseries", "events", "townships", "requests"):
         assert (folder / f"{table}.parquet").exists()
     assert "run summary" in res.output and "scorecard" in res.output and "T3" in res.output
@@ -66,6 +69,9 @@ def test_run_writes_results_with_provenance_and_reuses_them(tmp_path, district10
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "complete result already" in again.output
+    other = runner.invoke(app, [*args[:-1], "0.25"])  # same --name, other inputs: never replaced silently
+    assert other.exit_code == 1 and "holds a run of other inputs" in other.output and "--force" in other.output
+    assert json.loads((folder / "summary.json").read_text(encoding="utf-8"))["duration_h"] == 0.5
     # a result made by another fuling-sim version is not reused: the same inputs may give other results
     prov["fuling_sim_version"] = "0.0.1"
     (folder / "provenance.json").write_text(json.dumps(prov), encoding="utf-8")
@@ -101,9 +107,10 @@ def test_compare_writes_the_scorecard_and_resumes(tmp_path, district100):
     import shutil
 
     shutil.rmtree(runs[-1])  # as if interrupted before the last run was written
+    (runs[0] / "events.parquet").write_bytes(b"")  # and as if a power cut emptied a file of another
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
-    assert (runs[-1] / "summary.json").exists()
+    assert (runs[-1] / "summary.json").exists() and (runs[0] / "events.parquet").stat().st_size > 0
     assert pd.read_parquet(folder / "scorecard.parquet").equals(card)  # same seeds, same scorecard
     # a run stored by another fuling-sim version is run again, not reused
     pfile = runs[0] / "provenance.json"
@@ -113,6 +120,10 @@ def test_compare_writes_the_scorecard_and_resumes(tmp_path, district100):
     third = runner.invoke(app, args)
     assert third.exit_code == 0, third.output
     assert json.loads(pfile.read_text(encoding="utf-8"))["fuling_sim_version"] == sim.__version__
+    stamps = {r: (r / "summary.json").stat().st_mtime_ns for r in runs}
+    fourth = runner.invoke(app, [*args[:-1], f"{tmp_path}/./"])  # the same folder, spelled otherwise
+    assert fourth.exit_code == 0, fourth.output
+    assert {r: (r / "summary.json").stat().st_mtime_ns for r in runs} == stamps  # every run reused
 
 
 def test_compare_unknown_plan_exits_1(tmp_path):
@@ -136,3 +147,42 @@ def test_projects_on_a_hazard_mix_writes_the_ranking(tmp_path, district100):
     assert "per 10,000 万元" in res.output
     bad = runner.invoke(app, ["projects", "--only", "moon_base", "--out", str(tmp_path)])
     assert bad.exit_code == 1 and "moon_base" in bad.output
+
+
+def test_messages_print_as_typed_not_as_markup(tmp_path):
+    bad = tmp_path / "lean[v2].yaml"
+    bad.write_text("kind: plan\nname: x\nevacuation:\n  townships: ['[/x]']\n", encoding="utf-8")
+    res = runner.invoke(app, ["validate", str(bad)])
+    assert res.exit_code == 1, res.output
+    out = res.output.replace("\n", "")
+    assert "lean[v2].yaml" in out and "'[/x]'" in out  # Rich would drop "[v2]" and fail on "[/x]"
+
+
+def test_an_unwritable_outputs_dir_is_refused_before_simulating(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    res = runner.invoke(app, ["run", str(SC / "default.yaml"), "--set", f"run.outputs_dir={afile}", "--hours", "0.5"])
+    assert res.exit_code == 1 and "is a file" in res.output and "simulating" not in res.output
+
+
+def test_a_plan_that_does_not_fit_the_district_fails_cleanly(tmp_path, district100):
+    plan = tmp_path / "plans" / "p.yaml"
+    plan.parent.mkdir()
+    plan.write_text("kind: plan\nname: p\nshelters: {closed: [涪陵体育馆]}\n", encoding="utf-8")
+    rf = tmp_path / "run.yaml"
+    rf.write_text(f"kind: run\nhazard: {SC / 'hazards' / 'fire_2022_beishanping.yaml'}\nplan: plans/p.yaml\n"
+                  f"run: {{outputs_dir: {tmp_path}}}\n", encoding="utf-8")
+    res = runner.invoke(app, ["run", str(rf), "--hours", "0.5"])
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output
+    assert "shelters.closed" in res.output and "Fix:" in res.output
+
+
+def test_compare_suggests_a_shipped_plan_and_accepts_a_district_file(tmp_path, district100):
+    res = runner.invoke(app, ["compare", "--plans", "basline", "--out", str(tmp_path)])
+    assert res.exit_code == 1 and "did you mean 'baseline'" in res.output
+    res = runner.invoke(app, ["compare", "--hours", "9000", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "8760" in res.output
+    res = runner.invoke(app, ["compare", "--district", str(SC / "fuling" / "district.yaml"), "--hazard",
+                              "fire_2022_beishanping", "--plans", "baseline", "--replicates", "1", "--hours", "0.25",
+                              "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output

@@ -211,3 +211,23 @@ def test_user_file_change_triggers_rebuild(tmp_path, monkeypatch):
     p.write_text("name,lon,lat,capacity_persons\nA,107.39,29.70,250\n", encoding="utf-8")
     assert load_district(spec_with(shelters_path=p)).shelters[0].capacity_persons == 250
     assert len(list((tmp_path / "cache").glob("district-*"))) == 2
+
+
+def test_facility_rows_with_a_bad_kind_township_or_stock_are_refused(tmp_path):
+    from sim import facilities as fac
+
+    p = tmp_path / "shelters.csv"
+    p.write_text("name,lon,lat,capacity_persons,kind\nA,107.39,29.70,10,shortterm\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 1: kind: .*'short_term' or 'long_term'.*'shortterm'"):
+        fac.read_shelters(p)
+    p.write_text("name,lon,lat,capacity_persons,township\nA,107.39,29.70,10,Nowhere\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 1: township: unknown township 'Nowhere'"):
+        fac.read_shelters(p)
+    p.write_text("name,lon,lat,capacity_persons,township\nA,107.39,29.70,10,Longtan\n", encoding="utf-8")
+    assert fac.read_shelters(p)[0].township == "龙潭镇"  # aliases become the canonical name
+    d = tmp_path / "depots.csv"
+    d.write_text("name,lon,lat,tier,water_l\nA,107.39,29.70,township,lots\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"depots.csv: row 1: water_l: 'lots' is not a stock count. Fix"):
+        fac.read_depots(d)
+    d.write_text("name,lon,lat,tier,water_l\nA,107.39,29.70,township,\n", encoding="utf-8")
+    assert fac.read_depots(d)[0].stock["water_l"] == fac.TIER_STOCK["township"]["water_l"]

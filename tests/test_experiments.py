@@ -51,6 +51,28 @@ def test_bad_sweep_files_name_the_field_and_fix(tmp_path):
                                        "sampler: {method: sobol}\n"))
 
 
+def test_values_params_and_outcomes_are_checked_before_any_run(tmp_path):
+    """What would fail on every worker (or be silently lost) is refused when the sweep file is read."""
+    cases = {
+        "plan.warning.lead_time_min = 5000": "factors:\n  - {path: plan.warning.lead_time_min, range: [0, 5000]}\n",
+        "'purple' is refused": "factors:\n  - {path: plan.evacuation.order_level, values: [red, purple]}\n",
+        "plan.warning = ": "factors:\n  - {path: plan.warning, range: [0, 1]}\n",
+        "params.residents.order_compliace":
+            "factors:\n  - {path: params.residents.order_compliace, range: [0.5, 0.9]}\n",
+        "did you mean 'deaths'": "factors:\n  - {path: plan.warning.lead_time_min, range: [15, 60]}\n"
+                                 "outcomes: [T3, deths]\n",
+    }
+    for expected, body in cases.items():
+        with pytest.raises(InputError, match="Fix") as exc:
+            ex.load_sweep(_sweep(tmp_path, body))
+        assert expected in str(exc.value) and "s.yaml" in str(exc.value)
+    with pytest.raises(InputError, match="not folder names"):
+        ex.load_sweep(_sweep(tmp_path, "factors:\n  - {path: plan.warning.lead_time_min, range: [15, 60]}\n",
+                             name=".."))
+    spec, _ = ex.load_sweep(ROOT / "scenarios" / "sweeps" / "warning_and_compliance.yaml")  # the shipped one passes
+    assert "clearance_h" in spec.outcomes
+
+
 def test_ishigami_indices_through_the_sweep_path(tmp_path):
     """Sobol indices of the Ishigami function, pushed through designs, LocalCluster, Parquet store and analysis."""
     pi = float(np.pi)
@@ -58,7 +80,8 @@ def test_ishigami_indices_through_the_sweep_path(tmp_path):
                                       f"  - {{path: params.x1, range: [{-pi}, {pi}]}}\n"
                                       f"  - {{path: params.x2, range: [{-pi}, {pi}]}}\n"
                                       f"  - {{path: params.x3, range: [{-pi}, {pi}]}}\n"
-                                      "sampler: {method: sobol, n: 256}\noutcomes: [y]\nseed: 3\n", name="ishigami"))
+                                      "sampler: {method: sobol, n: 256}\noutcomes: [y]\nseed: 3\n", name="ishigami"),
+                               builder_name="tests.sweep_builders:ishigami")
     folder = ex.run_sweep(spec, base, tmp_path / "out", n_workers=2, builder_name="tests.sweep_builders:ishigami")
     res = ex.read_results(folder)
     assert len(res) == 256 * 5 and (res["status"] == "ok").all() and res["run_id"].is_unique
@@ -74,7 +97,7 @@ def test_ishigami_indices_through_the_sweep_path(tmp_path):
 def _noisy(tmp_path, name="noisy", n=12):
     return ex.load_sweep(_sweep(tmp_path, f"factors:\n  - {{path: params.x1, range: [0, 1]}}\n"
                                           f"sampler: {{method: lhs, n: {n}}}\nreplicates: 2\noutcomes: [y]\n",
-                                name=name))
+                                name=name), builder_name="tests.sweep_builders:noisy")
 
 
 def test_same_seeds_same_results_on_one_and_two_workers_and_failures_are_recorded(tmp_path):
@@ -164,7 +187,8 @@ def test_prim_finds_the_failing_corner():
 def test_morris_effects_of_a_linear_function(tmp_path):
     spec, base = ex.load_sweep(_sweep(tmp_path, "factors:\n  - {path: params.x1, range: [0, 1]}\n"
                                       "  - {path: params.x2, range: [0, 1]}\n  - {path: params.x3, range: [0, 1]}\n"
-                                      "sampler: {method: morris, n: 10, levels: 4}\noutcomes: [y]\n", name="morris"))
+                                      "sampler: {method: morris, n: 10, levels: 4}\noutcomes: [y]\n", name="morris"),
+                               builder_name="tests.sweep_builders:linear")
     folder = ex.run_sweep(spec, base, tmp_path / "m", n_workers=2, builder_name="tests.sweep_builders:linear")
     s = ex.sensitivity(folder).set_index("factor")
     assert s.at["params.x1", "mu_star"] == pytest.approx(3.0)
@@ -179,3 +203,44 @@ def test_a_local_sweep_leaves_this_process_environment_alone(tmp_path, monkeypat
     spec, base = _noisy(tmp_path, name="env", n=2)
     ex.run_sweep(spec, base, tmp_path / "e", n_workers=1, builder_name="tests.sweep_builders:noisy")
     assert "NUMBA_NUM_THREADS" not in os.environ
+
+
+def test_a_run_that_kills_its_worker_every_time_is_recorded_and_the_sweep_goes_on(tmp_path):
+    import dask
+    import distributed  # noqa: F401 - loads its config first: dask.config.set would drop the key on exit
+
+    path = _sweep(tmp_path, "factors:\n  - {path: params.x1, range: [0, 1]}\nsampler: {method: lhs, n: 4}\n"
+                            "outcomes: [y]\ntimeseries: true\n", name="crash")
+    spec, base = ex.load_sweep(path, builder_name="tests.sweep_builders:crashing")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # give up on the first death
+        folder = ex.run_sweep(spec, base, tmp_path / "out", n_workers=2, builder_name="tests.sweep_builders:crashing")
+        res = ex.read_results(folder)
+        assert len(res) == 4 and res["run_id"].is_unique
+        crashed = res["params.x1"] > 0.5
+        assert crashed.any() and (~crashed).any()
+        assert (res.loc[crashed, "status"] == "failed").all() and res.loc[crashed, "error"].str.contains("died").all()
+        for _ in range(3):  # a run queued on a dying worker may fail with it; a resume runs it again
+            if (res.loc[~crashed, "status"] == "ok").all():
+                break
+            assert res.loc[~crashed & (res["status"] != "ok"), "error"].str.contains("died").all()
+            ex.run_sweep(spec, base, tmp_path / "out", n_workers=2, builder_name="tests.sweep_builders:crashing")
+            res = ex.read_results(folder)
+    assert (res.loc[~crashed, "status"] == "ok").all() and (res.loc[crashed, "status"] == "failed").all()
+    assert np.allclose(res.loc[~crashed, "y"], res.loc[~crashed, "params.x1"])
+    table = pd.read_parquet(folder / "outcomes")  # one dataset: ok and failed rows share the column types
+    assert len(table) == 4 and table["y"].dtype == np.float64 and table["y"].isna().sum() == crashed.sum()
+    ts_before = {p.name for p in (folder / "timeseries").glob("*.parquet")}
+    assert ts_before == {f"{r}.parquet" for r in res.loc[~crashed, "run_id"]}
+    # the sweep changed and started again here: nothing of the old design stays beside the new one
+    (folder / "discovery.json").write_text("{}", encoding="utf-8")
+    spec2, _ = ex.load_sweep(_sweep(tmp_path, "factors:\n  - {path: params.x1, range: [0, 0.4]}\n"
+                                              "sampler: {method: lhs, n: 2}\noutcomes: [y]\ntimeseries: true\n",
+                                    name="crash"), builder_name="tests.sweep_builders:crashing")
+    with pytest.raises(InputError, match="the sweep file changed"):
+        ex.run_sweep(spec2, base, tmp_path / "out", n_workers=1, builder_name="tests.sweep_builders:crashing")
+    ex.run_sweep(spec2, base, tmp_path / "out", n_workers=1, resume=False,
+                 builder_name="tests.sweep_builders:crashing")
+    res2 = ex.read_results(folder)
+    assert len(res2) == 2 and (res2["status"] == "ok").all()
+    assert {p.name for p in (folder / "timeseries").glob("*.parquet")} == {f"{r}.parquet" for r in res2["run_id"]}
+    assert not (folder / "discovery.json").exists()

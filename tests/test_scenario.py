@@ -231,3 +231,76 @@ def test_plan_works_are_validated_with_field_names(tmp_path):
     ok = write(tmp_path, "plans/ok.yaml", "kind: plan\nname: x\nfirebreaks:\n"
                "  - points: [[107.2, 29.66], [107.21, 29.7]]\n    kind: biological\n")
     assert load_component(ok).firebreaks[0].width_m == 30.0
+
+
+# ---- hostile or odd files: refused with a message, never a traceback or a hang -------------------
+def test_nested_aliases_are_refused_before_they_expand(tmp_path):
+    text = "kind: plan\nname: x\na0: &a0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9)) + "description: *a8\n"
+    p = write(tmp_path, "plans/bomb.yaml", text)
+    msg = error_of(load_component, p)  # 9⁹ values if expanded: refused from the node graph in milliseconds
+    assert "bomb.yaml" in msg and "alias" in msg
+    small = write(tmp_path, "plans/ok.yaml", "kind: plan\nname: &n x\nname_zh: *n\n")
+    assert load_component(small).name_zh == "x"  # a few aliases stay allowed
+
+
+def test_a_list_used_as_a_key_names_line_and_column(tmp_path):
+    p = write(tmp_path, "plans/k.yaml", "kind: plan\nname: x\n? [a, b]\n: 1\n")
+    msg = error_of(load_component, p)
+    assert "k.yaml" in msg and "line 3" in msg and "list used as a key" in msg
+
+
+def test_a_folder_is_not_a_file(tmp_path):
+    (tmp_path / "plans" / "dir.yaml").mkdir(parents=True)
+    assert "is a folder" in error_of(load_component, tmp_path / "plans" / "dir.yaml")
+    rf = run_file(tmp_path, hazard=str(tmp_path / "plans"))
+    assert "is a folder" in error_of(load_scenario, rf)
+
+
+def test_start_time_must_be_a_real_date(tmp_path):
+    p = write(tmp_path, "hazards/t.yaml", "kind: hazard\nname: t\nstart_time: '2020-13-45T99:99'\n"
+              "fire:\n  random_ignitions_per_day: 1\n")
+    msg = error_of(load_component, p)
+    assert "start_time" in msg and "not a real date" in msg
+    p.write_text(p.read_text().replace("2020-13-45T99:99", "2021-02-29T10:00"))  # not a leap year
+    assert "not a real date" in error_of(load_component, p)
+
+
+def test_a_warning_channel_listed_twice_is_refused(tmp_path):
+    p = write(tmp_path, "plans/c.yaml", "kind: plan\nname: c\nwarning:\n  channels: [grid_worker, grid_worker]\n")
+    msg = error_of(load_component, p)
+    assert "warning.channels" in msg and "grid_worker listed more than once" in msg
+
+
+def test_unknown_project_id_is_caught_on_loading(tmp_path):
+    msg = error_of(load_scenario, run_file(tmp_path, "kind: plan\nname: p\nprojects: {geohazard_monitorin: true}\n"))
+    assert "p.yaml" in msg and "projects" in msg and "did you mean geohazard_monitoring" in msg
+
+
+def test_a_project_that_pushes_a_field_out_of_range_is_caught_on_loading(tmp_path):
+    p = write(tmp_path, "plans/w.yaml", "kind: plan\nname: w\nwarning: {lead_time_min: 2880}\n"
+              "projects: {weather_stations: true}\n")
+    msg = error_of(load_component, p)
+    assert "w.yaml" in msg and "weather_stations" in msg and "warning.lead_time_min" in msg and "2880" in msg
+    p.write_text(p.read_text().replace("2880", "600"))
+    assert load_component(p).projects == {"weather_stations": True}
+
+
+def test_messages_stay_short_for_huge_inputs_and_required_fields_have_no_junk_hint(tmp_path):
+    p = write(tmp_path, "hazards/h.yaml", "kind: hazard\nname: h\nfire:\n  ignitions: "
+              + str(list(range(5000))) + "\n")
+    msg = error_of(load_component, p)
+    assert "fire.ignitions" in msg and len(msg) < 3000
+    msg = error_of(load_component, write(tmp_path, "plans/n.yaml", "kind: plan\ndescription: d\n"))
+    assert "name: required field is missing" in msg and "Undefined" not in msg
+
+
+def test_override_errors_quote_the_override_as_typed_and_all_unknown_keys_are_listed(tmp_path):
+    msg = error_of(load_scenario, run_file(tmp_path), ["plan.warning.lead_time_min=-5"])
+    assert "p.yaml (value set by --set plan.warning.lead_time_min=-5)" in msg
+    rf = write(tmp_path, "r2.yaml", run_file(tmp_path).read_text() + "plna: x\nrunn: y\n")
+    msg = error_of(load_scenario, rf)
+    assert "plna: unknown key" in msg and "runn: unknown key" in msg
+    long_name = write(tmp_path, "plans/l.yaml",
+                      "kind: plan\nname: l\nevacuation:\n  townships: [Longtan Township Area]\n")
+    assert "unknown township 'Longtan Township Area'" in error_of(load_component, long_name)

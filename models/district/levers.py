@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.facilities import CAPABILITIES, Depot, Shelter, Team
 from sim.scenario import Plan, TeamsPlan
+from sim.yamlio import InputError
 
 #: what an added "general" team can do (the township brigades' mix).
 GENERAL_CAPABILITIES = ("search_rescue", "evacuation", "debris_clearance", "fire_suppression")
@@ -55,8 +56,8 @@ def plan_shelters(shelters: list[Shelter], plan: Plan, centres: dict[str, tuple[
     for key in sp.closed:
         if not any(key in s.name for s in shelters):
             names = ", ".join(s.name for s in shelters[-3:])
-            raise ValueError(f"plan {plan.name!r}: shelters.closed entry {key!r} matches no shelter of the district; "
-                             f"give a name or part of one, e.g. {names}")
+            raise InputError(f"plan {plan.name!r}: shelters.closed entry {key!r} matches no shelter of the district. "
+                             f"Fix: give a name or part of one, e.g. {names}")
     for s in shelters:
         if any(key in s.name for key in sp.closed):
             continue
@@ -107,8 +108,8 @@ def plan_teams(teams: list[Team], plan: Plan, centres: dict[str, tuple[float, fl
     moves = {p.speciality: p.township for p in tp.preposition}
     for spec in moves:
         if not any(t.speciality == spec and t.level in ("district", "professional") for t in teams):
-            raise ValueError(f"plan {plan.name!r}: teams.preposition names speciality {spec!r}, but the district "
-                             "has no district team of it; use forest_fire, flood_drought, geohazard_earthquake "
+            raise InputError(f"plan {plan.name!r}: teams.preposition names speciality {spec!r}, but the district "
+                             "has no district team of it. Fix: use forest_fire, flood_drought, geohazard_earthquake "
                              "or water_rescue")
     out: list[Team] = []
     for i, t in enumerate(teams):

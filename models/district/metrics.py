@@ -23,7 +23,7 @@ import sim
 from models.district.frames import map_meta
 from models.district.households import DEAD, INJURED, RESCUED, SHELTERED, STATES, TRAPPED
 from models.district.params import parameter_table
-from sim.results import RunResult
+from sim.results import RunResult, code_sha256
 
 if TYPE_CHECKING:  # pragma: no cover
     from models.district.model import DistrictModel
@@ -166,6 +166,22 @@ def _townships(model: DistrictModel) -> pd.DataFrame:
     return rows
 
 
+# every key :func:`summary` (with build_result) can write; a sweep checks its outcome names against it
+SUMMARY_KEYS: frozenset[str] = frozenset((
+    "affected_per_100k", "annual_frequency_per_year", "burned_area_ha", "burned_forest_area_ha", "deaths",
+    "deaths_by_cause", "deaths_per_million", "direct_loss_cny", "direct_loss_share_of_gdp_pct", "duration_h",
+    "evacuated_persons", "evacuation_travel_median_min", "exposed_persons", "fire_detection_delay_min",
+    "fire_out_24h_share", "fireline_cells", "fires", "flood_gauge_peak_m", "flood_volume_relative_error",
+    "flooded_area_max_km2", "forest_area_ha", "forest_damage_rate_permille", "forest_loss_cny", "frequency_source",
+    "gdp_cny", "hazard", "home_loss_cny", "homes_burned", "homes_struck_by_debris", "households", "injured",
+    "injuries_by_cause", "landslide_monitoring_coverage", "landslides", "mutual_aid_arrived", "ordered_persons",
+    "persons_by_state", "plan", "population", "rescued_persons", "road_closed_km_max", "sandbagged_cells", "season",
+    "shelter_capacity_persons", "shelter_shortfall", "shelter_turned_away_persons", "shelters", "supply_requests",
+    "supply_requests_met_share", "team_members", "teams", "trapped_persons_end", "warned_persons",
+    "warning_coverage", "with_relatives_persons",
+))
+
+
 def summary(model: DistrictModel) -> dict:
     """Headline figures of the run (plain numbers, JSON-ready)."""
     tab = model.households
@@ -261,6 +277,7 @@ def provenance(model: DistrictModel, wall_s: float, sources: dict | None = None)
     scenario_json = sc.model_dump(mode="json")
     return {
         "fuling_sim_version": sim.__version__,
+        "code_sha256": code_sha256(),
         "seed": sc.run.seed,
         "scenario": scenario_json,
         "effective_plan": model.scenario.plan.model_dump(mode="json") if sc.plan.projects else None,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import mesa
 
-from models.district.metrics import build_result
+from models.district.metrics import SUMMARY_KEYS, build_result
 from models.district.model import DistrictModel
 from models.district.params import ModelParams
 from sim.district import District
@@ -73,3 +73,16 @@ def _merge(base: dict, over: dict) -> dict:
     for k, v in over.items():
         out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
+
+
+def check_params(params: dict) -> None:
+    """Validate nested parameter overrides (a sweep's ``params.*`` factors) as :func:`run_scenario` would.
+
+    Raises pydantic's ``ValidationError`` (a ``ValueError``) naming the field.
+    """
+    ModelParams.model_validate(_merge(ModelParams().model_dump(mode="json"), params))
+
+
+# what a sweep may check before it starts (sim never imports this package: it reads these off the builder)
+run_scenario.check_params = check_params  # type: ignore[attr-defined]
+run_scenario.summary_keys = SUMMARY_KEYS  # type: ignore[attr-defined]

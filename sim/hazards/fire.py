@@ -123,6 +123,7 @@ from sim.kernels.fire import (
     wind_factors,
 )
 from sim.landcover import FOREST
+from sim.yamlio import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -657,8 +658,14 @@ class FireField:
         self._cap = 0
         self._alloc_fires(max(16, len(fire.ignitions)))
         self._pending: list[tuple[float, int]] = []  # (time_s, fire_id), kept sorted
-        for ig in fire.ignitions:
+        for k, ig in enumerate(fire.ignitions):
             x, y = project_lonlat(ig.lon, ig.lat)
+            if district is not None and district.mask.shape == g.shape:
+                r, c = g.rowcol(np.array([x]), np.array([y]))
+                if not (g.inside(r, c)[0] and district.mask[r[0], c[0]]):
+                    raise InputError(f"hazard fire.ignitions.{k}: ({ig.lon}, {ig.lat}) lies outside Fuling "
+                                     "District. Fix: give a point inside the district outline, e.g. "
+                                     "{lon: 107.39, lat: 29.70}")
             self._schedule("given", float(x), float(y), ig.lon, ig.lat, ig.time_h * 3600.0)
         self._days_drawn = -1
         self._cdf: np.ndarray | None = None

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.yamlio import InputError
+
 if TYPE_CHECKING:
     from sim.district import District
     from sim.geo import Township
@@ -41,7 +43,7 @@ def storm_centre_xy(rain: Rainfall, townships: list[Township]) -> tuple[float, f
 
     Raises
     ------
-    ValueError
+    InputError
         If the township is not among ``townships``.
     """
     if rain.township is None:
@@ -49,8 +51,8 @@ def storm_centre_xy(rain: Rainfall, townships: list[Township]) -> tuple[float, f
     for t in townships:
         if t.name == rain.township:
             return float(t.x_m), float(t.y_m)
-    raise ValueError(f"rain.township {rain.township!r} is not a township of this district "
-                     f"(known: {', '.join(t.name for t in townships[:5])}, …)")
+    raise InputError(f"rain.township {rain.township!r} is not a township of this district. "
+                     f"Fix: use one of {', '.join(t.name for t in townships[:5])}, …")
 
 
 def rain_factor_at(rain: Rainfall, townships: list[Township], x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:

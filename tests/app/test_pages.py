@@ -178,7 +178,7 @@ def test_sweeps_page_shows_a_finished_sweep(outputs):
                  "factors:\n" + "".join(f"  - {{path: params.{x}, range: [-3.14159, 3.14159]}}\n"
                                          for x in ("x1", "x2", "x3"))
                  + "sampler: {method: sobol, n: 16}\noutcomes: [y]\nseed: 3\n", encoding="utf-8")
-    spec, base = load_sweep(f)
+    spec, base = load_sweep(f, builder_name="tests.sweep_builders:ishigami")
     run_sweep(spec, base, outputs / "sweeps", n_workers=1, builder_name="tests.sweep_builders:ishigami")
     at = _app("en")
     at.switch_page("app_pages/sweeps.py")

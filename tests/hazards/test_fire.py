@@ -268,3 +268,11 @@ def test_big_crew_puts_a_small_fire_out():
     tab = ff.ignitions
     assert tab.status[0] == "out" and tab.time_out_s[0] <= ff.time_s
     assert ff.active_fires() == []
+
+
+def test_a_given_ignition_outside_the_district_is_refused(district100):
+    from sim.yamlio import InputError
+
+    hz = FireHazard(ignitions=[Ignition(lon=107.0, lat=30.0, time_h=0.0)])  # in the schema's box, not the district
+    with pytest.raises(InputError, match=r"fire.ignitions.0: \(107.0, 30.0\) lies outside Fuling District. Fix"):
+        FireField(district100, hz, np.random.default_rng(1))
