@@ -183,7 +183,8 @@ def _print_run_summary(summary: dict) -> None:
     if "fires" in summary:
         share = summary["fire_out_24h_share"]
         rows.append(("fires out ≤ 24 h 森林火灾24h扑灭率 (T1 ≥ 95 %)",
-                     "—" if share is None or share != share else f"{100 * share:.0f} % of {summary['fires']}"))
+                     "—" if share is None or share != share
+                     else f"{100 * share:.0f} % of {summary.get('fires_judged_24h', summary['fires'])}"))
         rows.append(("burned area 过火面积 (ha)", f"{summary['burned_area_ha']:.1f}"))
     if "landslides" in summary:
         rows.append(("landslides 滑坡", str(summary["landslides"])))

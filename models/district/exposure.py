@@ -159,6 +159,9 @@ class Exposure:
             self._seen(new_wet, t_s)
             return
         tab.hazard_s[hh] = np.minimum(tab.hazard_s[hh], t_s)
+        # the building is damaged by the water over it whether or not its residents are still in (T6)
+        home_depth = above.ravel()[tab.home_cell[hh]].astype(np.float32)
+        tab.home_flood_depth_m[hh] = np.maximum(tab.home_flood_depth_m[hh], home_depth)
         here = hh[np.isin(tab.state[hh], AT_HOME_STATES) & (tab.active[hh] > 0) & (tab.trip[hh] < 0)]
         if here.size:
             cells = tab.home_cell[here]
@@ -231,11 +234,15 @@ class Exposure:
         self.slides_seen = len(ev)
         tab = m.households
         p = m.params.casualties
-        cells = np.concatenate([slide.runout_cells(int(s)) for s in new["slide_id"]])
-        hh = m.households_in(np.unique(cells))
+        struck = []
+        for s in new["slide_id"]:  # the strip covers a share of each run-out cell: its homes are drawn by it
+            near = m.households_in(np.unique(slide.runout_cells(int(s))))
+            if near.size:
+                tab.hazard_s[near] = np.minimum(tab.hazard_s[near], t_s)
+                struck.append(near[m.debris_rng.random(near.size) < slide.strike_share(int(s))])
+        hh = np.unique(np.concatenate(struck)) if struck else np.empty(0, np.int64)
         if hh.size == 0:
             return
-        tab.hazard_s[hh] = np.minimum(tab.hazard_s[hh], t_s)
         tab.hit_debris[hh] = True
         here = hh[np.isin(tab.state[hh], AT_HOME_STATES) & (tab.active[hh] > 0) & (tab.trip[hh] < 0)]
         self.harm(here, np.full(here.size, p.debris_death), np.full(here.size, p.debris_injury), "debris", t_s)

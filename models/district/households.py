@@ -65,7 +65,8 @@ class HouseholdTable:
     trip: np.ndarray  # int64 trip id in the traffic model (−1 none)
     shelter: np.ndarray  # int32 shelter index (−1 none; −2 with relatives when every shelter was full)
     max_hazard_class: np.ndarray  # int8 worst DEFRA class met (−1 none)
-    max_depth_m: np.ndarray  # float32 deepest water above normal met, m
+    max_depth_m: np.ndarray  # float32 deepest water above normal met by the residents at home, m
+    home_flood_depth_m: np.ndarray  # float32 deepest water above normal over the home, m (anyone in or not)
     hit_fire: np.ndarray  # bool
     hit_debris: np.ndarray  # bool
     trapped_s: np.ndarray  # float64 s: when the household was last trapped (inf = never)
@@ -155,6 +156,7 @@ def synthesise(district: District, params: PopulationParams, rng: np.random.Gene
         next_order=np.zeros(n, bool), warned_s=inf.copy(), hazard_s=inf.copy(), depart_s=inf.copy(),
         arrive_s=inf.copy(), trip=np.full(n, -1, np.int64), shelter=np.full(n, -1, np.int32),
         max_hazard_class=np.full(n, -1, np.int8), max_depth_m=np.zeros(n, np.float32),
+        home_flood_depth_m=np.zeros(n, np.float32),
         hit_fire=np.zeros(n, bool), hit_debris=np.zeros(n, bool), trapped_s=inf.copy(), ordered_s=inf.copy())
 
 

@@ -100,11 +100,17 @@ def plan_depots(depots: list[Depot], plan: Plan, centres: dict[str, tuple[float,
 def plan_teams(teams: list[Team], plan: Plan, centres: dict[str, tuple[float, float]]) -> list[Team]:
     """Teams under ``plan``: the forest team resized and based, district teams pre-positioned, teams added.
 
-    Village squads are kept by ``village_squads_share`` (in code order).
+    Village squads are kept by ``village_squads_share`` in every township alike (each keeps that share of
+    its own squads, the first in code order), so a smaller plan thins the squads everywhere instead of
+    dropping whole townships.
     """
     tp = plan.teams
-    villages = [i for i, t in enumerate(teams) if t.level == "village"]
-    keep_villages = set(villages[:int(round(tp.village_squads_share * len(villages)))])
+    by_township: dict[str, list[int]] = {}
+    for i, t in enumerate(teams):
+        if t.level == "village":
+            by_township.setdefault(t.township, []).append(i)
+    keep_villages = {i for idx in by_township.values()
+                     for i in idx[:int(np.floor(tp.village_squads_share * len(idx) + 0.5))]}
     moves = {p.speciality: p.township for p in tp.preposition}
     for spec in moves:
         if not any(t.speciality == spec and t.level in ("district", "professional") for t in teams):

@@ -100,7 +100,7 @@ def home_loss_cny(model: DistrictModel) -> np.ndarray:
     tab = model.households
     lp = model.params.loss
     value = tab.size * lp.floor_m2_per_person * lp.replacement_cny_per_m2 * (1.0 + lp.contents_share)
-    frac = damage_fraction(tab.max_depth_m.astype(np.float64))
+    frac = damage_fraction(tab.home_flood_depth_m.astype(np.float64))  # the building, residents in or not
     frac = np.maximum(frac, np.where(tab.hit_fire, lp.burned_home_damage, 0.0))
     frac = np.maximum(frac, np.where(tab.hit_debris, lp.debris_home_damage, 0.0))
     return value * frac
@@ -171,7 +171,8 @@ SUMMARY_KEYS: frozenset[str] = frozenset((
     "affected_per_100k", "annual_frequency_per_year", "burned_area_ha", "burned_forest_area_ha", "deaths",
     "deaths_by_cause", "deaths_per_million", "direct_loss_cny", "direct_loss_share_of_gdp_pct", "duration_h",
     "evacuated_persons", "evacuation_travel_median_min", "exposed_persons", "fire_detection_delay_min",
-    "fire_out_24h_share", "fireline_cells", "fires", "flood_gauge_peak_m", "flood_volume_relative_error",
+    "fire_out_24h_share", "fires_judged_24h", "fireline_cells", "fires", "flood_gauge_peak_m",
+    "flood_volume_relative_error",
     "flooded_area_max_km2", "forest_area_ha", "forest_damage_rate_permille", "forest_loss_cny", "frequency_source",
     "gdp_cny", "hazard", "home_loss_cny", "homes_burned", "homes_struck_by_debris", "households", "injured",
     "injuries_by_cause", "landslide_monitoring_coverage", "landslides", "mutual_aid_arrived", "ordered_persons",
@@ -253,6 +254,7 @@ def summary(model: DistrictModel) -> dict:
         fs = fire.summary()
         out["fires"] = fs["fires_started"]
         out["fire_out_24h_share"] = fs["out_within_24h_share"]
+        out["fires_judged_24h"] = fs["fires_judged_24h"]
         out["burned_area_ha"] = fs["burned_area_ha"]
         out["burned_forest_area_ha"] = fs["burned_forest_area_ha"]
         out["forest_damage_rate_permille"] = fs["forest_damage_rate_permille"]

@@ -89,7 +89,7 @@ class DistrictModel(mesa.Model):
         self.dt_s = float(scenario.run.step_s)
         self.duration_s = float(duration_h if duration_h is not None else scenario.run.duration_h) * 3600.0
         self.time_s = 0.0
-        (hazard_rng, pop_rng, warn_rng, self.decide_rng, self.casualty_rng, _spare) = self.rng.spawn(6)
+        (hazard_rng, pop_rng, warn_rng, self.decide_rng, self.casualty_rng, self.debris_rng) = self.rng.spawn(6)
         self.events: list[tuple] = []
         self.timing = {"hazards": 0.0, "network": 0.0, "warnings": 0.0, "residents": 0.0, "traffic": 0.0,
                        "exposure": 0.0, "responders": 0.0, "record": 0.0}

@@ -44,6 +44,7 @@ class Responders:
         self.fire_teams: dict[int, int] = {}
         self.clearing_links: set[int] = set()
         self.mobilise_at_s = np.inf
+        self.mobilised = False  # the standing-down teams were called in (once per run)
         self.aid_requested_s = np.inf
         self.aid_arrived = False
         self.rescued_households = 0
@@ -62,7 +63,7 @@ class Responders:
 
     def mobilise(self, t_s: float) -> None:
         """Call in off-duty teams (ready ``MOBILISATION_S`` later)."""
-        if not np.isfinite(self.mobilise_at_s):
+        if not self.mobilised and not np.isfinite(self.mobilise_at_s):
             self.mobilise_at_s = t_s + MOBILISATION_S
             self.model.log(t_s, "mobilisation 队伍集结", -1, "区应急局 command post", "teams",
                            {"ready_s": self.mobilise_at_s})
@@ -103,6 +104,7 @@ class Responders:
                 if team.status == "off_duty":
                     team.status = "standby"
             self.mobilise_at_s = np.inf
+            self.mobilised = True
         if (not self.aid_arrived and np.isfinite(self.aid_requested_s)
                 and t_s >= self.aid_requested_s + m.params.response.mutual_aid_delay_h * 3600.0):
             self._arrive_aid(t_s)
@@ -115,6 +117,7 @@ class Responders:
                 team.shift_start_s = np.nan
         self._team_nodes = np.array([t.node for t in self.teams], dtype=np.int64)
         self._standby = np.array([t.available for t in self.teams], dtype=bool)
+        self._forest_specialist = np.array([t.spec.speciality == "forest_fire" for t in self.teams], dtype=bool)
         unserved: dict[str, int] = {}
         tasks = (self._fire_tasks(t_s) + self._rescue_tasks(t_s) + self._clear_tasks(t_s)
                  + self._embankment_tasks(t_s) + self._assist_tasks(t_s))
@@ -146,11 +149,19 @@ class Responders:
                   {f"{k}_tasks": v for k, v in unserved.items()})
 
     def _nearest(self, task: Task) -> tuple[RescueTeam | None, float]:
-        """Return the capable team on standby with the shortest travel time to the task (ties: lowest index)."""
+        """Return the capable team on standby with the shortest travel time to the task (ties: lowest index).
+
+        A fire's first team is the nearest (initial attack, usually a village squad); its further teams are
+        the forest-fire specialists first (professional and district forest teams, nearest first), then the
+        nearest others, as the district sends its forest teams to every reported forest fire.
+        """
         if not self._standby.any():
             return None, np.inf
         times = np.where(self._standby, self.model.roads.to(task.node)[self._team_nodes], np.inf)
-        for k in np.argsort(times, kind="stable"):
+        order = np.argsort(times, kind="stable")
+        if task.kind == "fire" and self.fire_teams.get(task.fire_id, 0) >= 1:
+            order = order[np.argsort(~self._forest_specialist[order], kind="stable")]
+        for k in order:
             if not np.isfinite(times[k]):
                 break
             team = self.teams[k]

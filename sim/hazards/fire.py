@@ -1177,19 +1177,25 @@ class FireField:
         """Return run totals: fires, areas, the 24-hour suppression share (T1) and forest damage rate (T2).
 
         T1 (PLAN_FACTS §1, 24-hour forest-fire suppression rate ≥ 95 %) is given two ways: out (no cell
-        burning) and contained (no spreading edge) within 24 h of the start.
+        burning) and contained (no spreading edge) within 24 h of the start. A fire still burning (or not
+        contained) less than 24 h after it started cannot be judged yet and is left out (censored), as in
+        :func:`sim.metrics.fire_out_24h_share`; ``fires_judged_24h`` counts the fires judged.
         """
         tab = self.ignitions
         started = tab[tab["status"].isin(["burning", "out"])]
-        within = (started["duration_s"] <= 86400.0).sum()
-        held = ((started["contained_s"] - started["started_s"]) <= 86400.0).sum()
+        young = (self.time_s - started["started_s"]) < 86400.0  # cannot be judged yet: censored
+        judged = started[~((started["status"] == "burning") & young)]
+        within = (judged["duration_s"] <= 86400.0).sum()
+        judged_c = started[~(started["contained_s"].isna() & young)]
+        held = ((judged_c["contained_s"] - judged_c["started_s"]) <= 86400.0).sum()
         return {
             "fires_started": int(len(started)), "fires_failed": int((tab["status"] == "failed").sum()),
             "fires_burning": int((tab["status"] == "burning").sum()), "burning_cells": self.burning_cells,
             "burned_area_ha": round(self.burned_area_ha, 2),
             "burned_forest_area_ha": round(self.burned_forest_area_ha, 2),
-            "out_within_24h_share": float(within / len(started)) if len(started) else float("nan"),
-            "contained_within_24h_share": float(held / len(started)) if len(started) else float("nan"),
+            "fires_judged_24h": int(len(judged)),
+            "out_within_24h_share": float(within / len(judged)) if len(judged) else float("nan"),
+            "contained_within_24h_share": float(held / len(judged_c)) if len(judged_c) else float("nan"),
             "forest_damage_rate_permille": (1000.0 * self.burned_forest_area_ha
                                             / max(self.forest_cells * self.grid.cell_area_m2 / 1e4, 1e-9)),
         }

@@ -492,7 +492,7 @@ class LandslideField:
 
         # ---- monitoring
         if monitored_xy_m is None:
-            mon = generated_monitors(district, susc, n_monitors, spacing_m=2.0 * self.monitor_radius_m)
+            mon = generated_monitors(district, susc, n_monitors, spacing_m=self.monitor_radius_m)
         else:
             mon = np.asarray(monitored_xy_m, dtype=np.float64).reshape(-1, 2)
         self.monitors_xy_m = mon
@@ -511,6 +511,7 @@ class LandslideField:
         area_m2 = (vol / p.area_coef) ** (1.0 / p.area_exp)
         width = np.clip(np.sqrt(area_m2 / p.length_to_width), p.width_min_m, g.cell_size_m)
         share = width / g.cell_size_m
+        self._share = share
         hh = district.households.ravel().astype(np.float64)
         pop = district.population.ravel().astype(np.int64)
         homes = np.array([hh[path[i, :count[i]]].sum() * share[i] for i in range(src.size)])
@@ -591,6 +592,10 @@ class LandslideField:
             columns={"time_s": "failure_time_s"})
         out = out.assign(lead_s=out["failure_time_s"] - out["warning_time_s"])
         return out.sort_values(["warning_time_s", "slide_id"], kind="stable").reset_index(drop=True)
+
+    def strike_share(self, slide_id: int) -> float:
+        """Return the share of a run-out cell's homes the slide's debris strip covers (width / cell size)."""
+        return float(self._share[slide_id])
 
     def runout_cells(self, slide_id: int) -> np.ndarray:
         """Return the flat indices of a slide's run-out cells (source first)."""

@@ -97,6 +97,29 @@ def test_fire_teams_work_the_fire(busy_run):
     assert len(fire_dispatch) >= 1
     ign = busy_run.hazards.component("fire").ignitions
     assert ign["held_by_crews"].sum() + ign["extinguished_by_crews"].sum() + ign["fireline_cells"].sum() > 0
+    # the first team is the nearest; the forest specialists follow (they were never sent before 0.2.2)
+    specialists = {t.spec.name for t in busy_run.responders.teams if t.spec.speciality == "forest_fire"}
+    assert len(fire_dispatch) >= 2 and fire_dispatch["actor"].iloc[1:].isin(specialists).any()
+    assert (ev["type"] == "mobilisation 队伍集结").sum() <= 1  # called in once, not after every warning
+    # a fire younger than 24 h at the end is not judged: the summary and the scorecard agree (censored)
+    assert r.summary["fires_judged_24h"] == 0 and r.summary["fire_out_24h_share"] != r.summary["fire_out_24h_share"]
+
+
+def test_debris_strikes_the_homes_of_its_strip_and_flood_damages_empty_homes(busy_run):
+    m = busy_run
+    tab = m.households
+    slide = m.hazards.component("landslide")
+    ev = slide.events
+    assert len(ev) > 0
+    near = np.unique(np.concatenate([m.households_in(np.unique(slide.runout_cells(int(s))))
+                                     for s in ev["slide_id"]]))
+    hit = np.flatnonzero(tab.hit_debris)
+    assert set(hit) <= set(near) and 0 < hit.size < near.size  # a share of each run-out cell's homes
+    expected = sum(m.households_in(np.unique(slide.runout_cells(int(s)))).size * slide.strike_share(int(s))
+                   for s in ev["slide_id"])
+    assert abs(hit.size - expected) <= 4 * np.sqrt(expected) + 2
+    # a home's flood damage follows the water over it, whether or not its residents are still in it
+    assert (tab.home_flood_depth_m >= tab.max_depth_m).all()
 
 
 def _digest(m: DistrictModel) -> tuple:
