@@ -200,6 +200,12 @@ class ResponseParams(_Frozen):
                                             json_schema_extra=_src("assumption (boat or rope rescue)"))
     rescue_capacity_persons: int = Field(12, gt=0, description="persons a team carries out per trip",
                                          json_schema_extra=_src("assumption (one assault boat)"))
+    boat_speed_kmh: float = Field(10.0, gt=0, le=60, description="a rescue boat's speed over flood water, km/h",
+                                  json_schema_extra=_src("assumption (assault boats in debris-laden water)"))
+    boat_launch_min: float = Field(30.0, ge=0, le=600, description="time to reach the water's edge and launch",
+                                   json_schema_extra=_src("assumption"))
+    boat_route_factor: float = Field(1.4, ge=1, le=5, description="water route length ÷ straight distance",
+                                     json_schema_extra=_src("assumption"))
     assist_min_per_household: float = Field(15.0, gt=0, description="time to help one vulnerable household leave",
                                             json_schema_extra=_src("assumption"))
     embankment_work_h: float = Field(6.0, gt=0, description="time for a team to sandbag an embankment",

@@ -33,6 +33,17 @@ MUTUAL_AID_ENTRIES = {
 MOBILISATION_S = 3600.0  # off-duty teams are ready one hour after the first orange warning (assumption)
 
 
+def dispatch_order(times_s: np.ndarray, specialist: np.ndarray, specialists_first: bool) -> np.ndarray:
+    """Return team indices to try for a task: by travel time (s; inf = unavailable), ties by index.
+
+    With ``specialists_first`` the reachable specialists come first (nearest first), then everyone else by
+    time; unreachable teams are always last, so a caller may stop at the first infinite time.
+    """
+    if specialists_first:
+        return np.lexsort((np.arange(times_s.size), times_s, ~(specialist & np.isfinite(times_s))))
+    return np.argsort(times_s, kind="stable")
+
+
 class Responders:
     """Teams, their tasks and the dispatch policy of the district command post."""
 
@@ -118,6 +129,9 @@ class Responders:
         self._team_nodes = np.array([t.node for t in self.teams], dtype=np.int64)
         self._standby = np.array([t.available for t in self.teams], dtype=bool)
         self._forest_specialist = np.array([t.spec.speciality == "forest_fire" for t in self.teams], dtype=bool)
+        self._boat = np.array([t.can("rescue", "water") for t in self.teams], dtype=bool)
+        self._team_x = np.array([t.x_m for t in self.teams], dtype=np.float64)
+        self._team_y = np.array([t.y_m for t in self.teams], dtype=np.float64)
         unserved: dict[str, int] = {}
         tasks = (self._fire_tasks(t_s) + self._rescue_tasks(t_s) + self._clear_tasks(t_s)
                  + self._embankment_tasks(t_s) + self._assist_tasks(t_s))
@@ -154,13 +168,21 @@ class Responders:
         A fire's first team is the nearest (initial attack, usually a village squad); its further teams are
         the forest-fire specialists first (professional and district forest teams, nearest first), then the
         nearest others, as the district sends its forest teams to every reported forest fire.
+
+        A rescue from water may also go by boat: launch where the team is, then a straight course lengthened by
+        ``boat_route_factor`` at ``boat_speed_kmh``; whichever is faster counts. Flooded roads close, so without
+        this a boat team could never reach people the water cut off, nor leave a flooded task site.
         """
         if not self._standby.any():
             return None, np.inf
         times = np.where(self._standby, self.model.roads.to(task.node)[self._team_nodes], np.inf)
-        order = np.argsort(times, kind="stable")
-        if task.kind == "fire" and self.fire_teams.get(task.fire_id, 0) >= 1:
-            order = order[np.argsort(~self._forest_specialist[order], kind="stable")]
+        if task.kind == "rescue" and task.cause == "water":
+            p = self.model.params.response
+            by_water = p.boat_launch_min * 60.0 + (np.hypot(self._team_x - task.x_m, self._team_y - task.y_m)
+                                                   * p.boat_route_factor / (p.boat_speed_kmh / 3.6))
+            times = np.where(self._standby & self._boat, np.minimum(times, by_water), times)
+        order = dispatch_order(times, self._forest_specialist,
+                               task.kind == "fire" and self.fire_teams.get(task.fire_id, 0) >= 1)
         for k in order:
             if not np.isfinite(times[k]):
                 break

@@ -143,16 +143,20 @@ def test_same_seed_same_results_different_seed_differs(busy_scenario, district10
     assert _digest(other) != _digest(short)
 
 
-def test_every_road_into_a_township_closed(district100):
-    sc = scenario("landslide_rainstorm", hours=3.0)
-    m = DistrictModel(sc, district=district100)
-    tab = m.households
-    tw = 14  # a rural township
-    nodes = np.unique(tab.home_node[tab.township == tw])
+def _cut_off(district100, tw: int = 14) -> DistrictModel:
+    """A 3-hour model in which every road into township ``tw`` (a rural one) is closed from the start."""
+    m = DistrictModel(scenario("landslide_rainstorm", hours=3.0), district=district100)
+    nodes = np.unique(m.households.home_node[m.households.township == tw])
     csr = district100.road_csr
     tail = np.repeat(np.arange(csr.indptr.size - 1), np.diff(csr.indptr))
-    cut = np.flatnonzero(np.isin(tail, nodes) | np.isin(csr.head, nodes))
-    m.close_roads(cut, "test: township cut off")
+    m.close_roads(np.flatnonzero(np.isin(tail, nodes) | np.isin(csr.head, nodes)), "test: township cut off")
+    return m
+
+
+def test_every_road_into_a_township_closed(district100):
+    m = _cut_off(district100)
+    tab = m.households
+    tw = 14
     # everyone there is ordered out at once
     mine = np.flatnonzero(tab.township == tw)
     m.command._issue(0.0, mine, 3, True, "test", from_city=False)
@@ -306,3 +310,34 @@ def test_a_finished_run_frees_its_model(district100):
     run_scenario(scenario(hours=0.05), district=district100)
     gc.collect()
     assert alive() == before
+
+
+def test_boats_reach_households_the_water_cut_off_from_the_roads(district100):
+    m = _cut_off(district100)
+    tab = m.households
+    trapped = np.flatnonzero((tab.township == 14) & (tab.active > 0))[:10]
+    tab.state[trapped] = TRAPPED
+    m.trap_cause[trapped] = 1  # by water
+    m.pending_depart_s[trapped] = np.inf
+    for _ in range(int(m.duration_s / m.dt_s)):
+        m.step()
+        _check_invariants(m)
+    ev = build_result(m).events
+    nodes = set(tab.home_node[trapped].tolist())
+    sent = ev[(ev["type"] == "dispatch 派遣") & (ev["target"] == "rescue") & ev["node"].isin(nodes)]
+    assert len(sent) >= 1  # no road leads there: only a boat can go
+    boats = {t.spec.name for t in m.responders.teams if t.can("rescue", "water")}
+    assert sent["actor"].isin(boats).all()
+    assert (tab.state[trapped] != TRAPPED).any()  # and some were taken out within the 3 hours
+
+
+def test_dispatch_order_puts_reachable_specialists_first_and_the_unreachable_last():
+    from models.district.responders import dispatch_order
+
+    inf = np.inf
+    times = np.array([300.0, inf, 900.0, 60.0, 600.0])
+    spec = np.array([False, True, True, False, False])  # team 1 is a specialist busy elsewhere (inf)
+    assert dispatch_order(times, spec, False).tolist() == [3, 0, 4, 2, 1]
+    order = dispatch_order(times, spec, True).tolist()
+    assert order == [2, 3, 0, 4, 1]  # the busy specialist must not come first: callers stop at the first inf
+    assert np.isfinite(times[order[:4]]).all()
