@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -242,7 +243,8 @@ def run(
             _fail(InputError(f"--name {run_name}: {out_dir} holds a run of other inputs (scenario, --set or "
                              "--hours differ). Fix: choose another --name, or pass --force to replace it"))
         if same_version(prev.provenance):
-            console.print(f"complete result already at [bold]{out_dir}[/] (same scenario); --force to run again",
+            console.print(f"complete result already at [bold]{escape(str(out_dir))}[/] (same scenario); "
+                          "--force to run again",
                           highlight=False)
             _print_run_summary(prev.summary)
             _print_scorecard(prev, sc, out_dir)
@@ -272,7 +274,8 @@ def run(
     result.provenance["wall_seconds_total"] = round(time.perf_counter() - t0, 2)
     result.write(out_dir)
     _print_run_summary(result.summary)
-    console.print(f"results written to [bold]{out_dir}[/] (timeseries, township_timeseries, events, townships, "
+    console.print(f"results written to [bold]{escape(str(out_dir))}[/] (timeseries, township_timeseries, events, "
+                  "townships, "
                   "requests .parquet; summary, provenance, parameters .json)", highlight=False)
     _print_scorecard(result, sc, out_dir)
 
@@ -284,7 +287,8 @@ def _print_scorecard(result, sc: Scenario, out_dir: Path) -> None:
 
     card = build_scorecard({sc.plan.name: [(sc.run.seed, result)]})
     card.meta.update({"hazard": sc.hazard.name, "replicates": 1, "base_seed": sc.run.seed})
-    console.print(rich_table(card, title=f"scorecard 预案评分卡 — plan {sc.plan.name}, one run (seed {sc.run.seed})"))
+    console.print(rich_table(card, title=f"scorecard 预案评分卡 — plan {escape(sc.plan.name)}, one run "
+                                         f"(seed {sc.run.seed})"))
     console.print("one run gives no interval: [bold]fuling-sim compare --replicates N[/] for means, 95 % intervals "
                   "and P(target met)", highlight=False)
     write(card, out_dir)
@@ -341,7 +345,7 @@ def compare(
         task = bar.add_task("compare", total=1.0, what="compare 比较")
 
         def on_run(i: int, n: int, plan: str, s: int, reused: bool) -> None:
-            bar.update(task, what=f"run {i + 1}/{n}: {plan} seed {s}" + (" (reused 复用)" if reused else ""),
+            bar.update(task, what=f"run {i + 1}/{n}: {escape(plan)} seed {s}" + (" (reused 复用)" if reused else ""),
                        completed=i / n)
 
         try:
@@ -350,7 +354,7 @@ def compare(
         except ValueError as exc:
             _fail(exc)
         bar.update(task, completed=1.0)
-    console.print(rich_table(card, title=f"scorecard 预案评分卡 — {hz_path.stem}, {replicates} replicate(s)"))
+    console.print(rich_table(card, title=f"scorecard 预案评分卡 — {escape(hz_path.stem)}, {replicates} replicate(s)"))
     console.print(rich_townships(card))
     if len(card.differences):
         from rich.table import Table
@@ -363,7 +367,8 @@ def compare(
         for r in card.differences.itertuples():
             t.add_row(r.plan, r.indicator, f"{fmt(r.mean_diff)} [{fmt(r.ci_low)}, {fmt(r.ci_high)}]", r.verdict)
         console.print(t)
-    console.print(f"scorecard written to [bold]{folder}[/] (scorecard.csv/.parquet/.md/.png, differences, "
+    console.print(f"scorecard written to [bold]{escape(str(folder))}[/] (scorecard.csv/.parquet/.md/.png, "
+                  "differences, "
                   f"townships, replicates); took {card.meta['wall_seconds']:.0f} s", highlight=False)
 
 
@@ -415,7 +420,8 @@ def sweep(
     except ValueError as exc:  # e.g. an experiment none of whose runs finished: no indices can be computed
         _say("yellow", "note:", f"no sensitivity analysis: {exc}")
         written = {}
-    console.print(f"{len(res)} of {n_runs} runs in [bold]{folder}[/] ({int((res['status'] != 'ok').sum())} failed: "
+    n_failed = int((res['status'] != 'ok').sum())
+    console.print(f"{len(res)} of {n_runs} runs in [bold]{escape(str(folder))}[/] ({n_failed} failed: "
                   "see the error column); outcomes/*.parquet joined to experiments.parquet on experiment_id",
                   highlight=False)
     for k, p in written.items():
@@ -477,7 +483,8 @@ def projects(
     for r in rank.itertuples(index=False):
         t.add_row(*[fmt(v) if isinstance(v, float) else str(v) for v in r])
     console.print(t)
-    console.print(f"written to [bold]{folder}[/] (projects.csv/.parquet/.md/.png, projects_ranking.csv)",
+    console.print(f"written to [bold]{escape(str(folder))}[/] (projects.csv/.parquet/.md/.png, "
+                  "projects_ranking.csv)",
                   highlight=False)
 
 
@@ -552,7 +559,7 @@ def drill(
     console.print(f"{len(script.injects)} injects over {length_h:g} h ({mode}); "
                   f"{sum(1 for i in script.injects if i.branch_zh)} branching", highlight=False)
     for p in written:
-        console.print(f"  wrote [bold]{p}[/]", highlight=False)
+        console.print(f"  wrote [bold]{escape(str(p))}[/]", highlight=False)
 
 
 @app.command()

@@ -59,7 +59,7 @@ from sim.terrain import (
 )
 from sim.yamlio import InputError
 
-_BUILD_MODULES = ("district", "terrain", "landcover", "population", "roads", "facilities", "geo", "grid",
+_BUILD_MODULES = ("district", "scenario", "terrain", "landcover", "population", "roads", "facilities", "geo", "grid",
                   "kernels/routing")
 _ARRAYS = ("mask", "elevation_m", "slope_deg", "aspect_deg", "flow_receiver", "flow_dir_d8",
            "flow_accumulation_km2", "river_id", "land_cover", "fuel_class", "township_id", "population",

@@ -280,7 +280,11 @@ def load_sweep(path: Path | str, builder_name: str | None = None) -> tuple[Sweep
                                  f"({base_path.name}). Fix: use a dotted path shown by the scenario schema, e.g. "
                                  "plan.warning.lead_time_min")
             cur = cur[k]
-    builder = resolve_builder(builder_name)
+    try:
+        builder = resolve_builder(builder_name)
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}. Fix: set FULING_SIM_BUILDER to package.module:function, or unset it "
+                         "for the district model") from None
     _check_values(spec, base_json, path, getattr(builder, "check_params", None))
     _check_outcomes(spec, path, getattr(builder, "summary_keys", None))
     return spec, base_json
@@ -300,7 +304,7 @@ def _check_values(spec: SweepSpec, base_json: dict, path: Path, check_params: Ca
     So no run fails for a value the schema refuses: a range beyond a field's limit, a misspelled category,
     a ``params.*`` typo.
     """
-    from sim.scenario import Scenario
+    from sim.scenario import Scenario, _check_projects
 
     for f in spec.factors:
         section, rest = f.path.split(".", 1)
@@ -314,7 +318,7 @@ def _check_values(spec: SweepSpec, base_json: dict, path: Path, check_params: Ca
                     continue
                 data = json.loads(json.dumps(base_json))
                 _set(data[section], rest, v)
-                Scenario.model_validate(data)
+                _check_projects(Scenario.model_validate(data).plan, "plan")  # the projects keep it in range
             except ValueError as exc:
                 errs = exc.errors() if hasattr(exc, "errors") else [{"msg": str(exc), "loc": ()}]
                 e = errs[0]
@@ -429,12 +433,14 @@ def run_sweep(spec: SweepSpec, base_json: dict, out_root: Path | str, *, schedul
         for fut in as_completed(list(futures)):
             try:
                 row = fut.result()
-            except Exception as exc:  # e.g. KilledWorker: the run took its worker down on every retry
-                row = {**futures[fut], "status": "failed", "worker_pid": -1, "wall_s": float("nan"),
-                       "error": f"{type(exc).__name__}: {exc} (the worker process died running it; a crash in "
-                                "native code or out of memory)"[:4000],
-                       **{n: None for n in spec.outcomes}}
-                _write_row(row, spec.outcomes, folder)
+            except Exception as exc:  # the task did not return: e.g. KilledWorker, its worker died every retry
+                info = futures[fut]
+                why = (" (the worker process died running it: a crash in native code or out of memory)"
+                       if type(exc).__name__ == "KilledWorker" else "")
+                row = {**info, "status": "failed", "worker_pid": -1, "wall_s": float("nan"),
+                       "error": f"{type(exc).__name__}: {exc}{why}"[:4000], **{n: None for n in spec.outcomes}}
+                if info["run_id"] not in finished_runs(folder):  # a row the run wrote itself is kept
+                    _write_row(row, spec.outcomes, folder)
             n_done += 1
             if on_done:
                 on_done(n_done, len(runs), row)

@@ -232,10 +232,10 @@ class _DepotRow(_Row):
 
 class _TeamRow(_Row):
     level: str = Field("district", pattern="^(district|township|village|enterprise|professional)$")
+    township: Annotated[str, AfterValidator(_township_or_blank)] = ""
     speciality: str = "general"
     size_persons: int = Field(ge=1, le=5000)
     capabilities: str = ""
-    township: str = ""
 
 
 def _read_rows(path: Path, what: str) -> list[dict]:

@@ -176,6 +176,7 @@ def write(card: Scorecard, folder: Path | str, stem: str = "scorecard") -> list[
 
 def rich_table(card: Scorecard, title: str = "scorecard 预案评分卡"):
     """Return a compact rich Table of the scorecard (for the CLI): † annualised, * per event, not judged."""
+    from rich.markup import escape
     from rich.table import Table
 
     t = card.table
@@ -186,7 +187,7 @@ def rich_table(card: Scorecard, title: str = "scorecard 预案评分卡"):
     table.add_column("indicator 指标", overflow="fold")
     table.add_column("target 目标", justify="right")
     for plan in plans:
-        table.add_column(plan, justify="right", overflow="fold")
+        table.add_column(escape(plan), justify="right", overflow="fold")
     first = t[t["plan"] == plans[0]].set_index("indicator")
     for key in first.index:
         r0 = first.loc[key]
@@ -199,6 +200,7 @@ def rich_table(card: Scorecard, title: str = "scorecard 预案评分卡"):
 
 def rich_townships(card: Scorecard, max_rows: int = 27):
     """Return a rich Table of the per-township breakdown (townships the hazard reached, most exposed first)."""
+    from rich.markup import escape
     from rich.table import Table
 
     tw = card.townships
@@ -208,7 +210,7 @@ def rich_townships(card: Scorecard, max_rows: int = 27):
     table = Table(title="townships 分乡镇 (means over replicates): exposed · warned in time · deaths · clearance h")
     table.add_column("township 乡镇")
     for plan in plans:
-        table.add_column(plan, justify="right")
+        table.add_column(escape(plan), justify="right")
     idx = tw.set_index(["plan", "township"])
     for n in names:
         cells = []

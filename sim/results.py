@@ -25,6 +25,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -110,11 +111,13 @@ def _remove_orphans(folder: Path) -> None:
     """Delete ``.<name>.<pid>.*.partial`` folders beside ``folder`` whose writing process has ended.
 
     A writer killed mid-write (power cut, SIGKILL) leaves its private temporary folder behind; it is never
-    read as a result, and the next write of the same result removes it. A live writer's folder is kept.
+    read as a result, and the next write of the same result removes it. A live writer's folder is kept. The
+    check is by process id, so it assumes the writers of one results folder run on one machine.
     """
+    own = re.compile(rf"^\.{re.escape(folder.name)}\.(\d+)\.[A-Za-z0-9_]+\.partial$")  # not "<name>.5"'s
     for tmp in folder.parent.glob(f".{glob.escape(folder.name)}.*.partial"):
-        pid_text = tmp.name[len(folder.name) + 2:].split(".", 1)[0]
-        if not pid_text.isdigit() or _alive(int(pid_text)):
+        match = own.match(tmp.name)
+        if match is None or _alive(int(match.group(1))):
             continue
         shutil.rmtree(tmp, ignore_errors=True)
 

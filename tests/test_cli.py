@@ -48,11 +48,13 @@ def test_district_map_writes_png(tmp_path):
 
 
 def test_run_writes_results_with_provenance_and_reuses_them(tmp_path, district100):
-    args = ["run", str(SC / "default.yaml"), "--set", f"run.outputs_dir={tmp_path}", "--set", "run.seed=11",
+    out = tmp_path / "[bold]o[v2]"  # printed as typed, never read as Rich markup
+    args = ["run", str(SC / "default.yaml"), "--set", f"run.outputs_dir={out}", "--set", "run.seed=11",
             "--name", "r1", "--hours", "0.5"]
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
-    folder = tmp_path / "r1"
+    assert "[bold]o[v2]" in res.output.replace("\n", "")
+    folder = out / "r1"
     prov = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
     assert prov["seed"] == 11 and prov["fuling_sim_version"] and prov["district_inputs"]["code"]
     assert prov["scenario"]["run"]["seed"] == 11 and prov["hours_override"] == 0.5
@@ -66,7 +68,7 @@ def test_run_writes_results_with_provenance_and_reuses_them(tmp_path, district10
         assert (folder / f"{table}.parquet").exists()
     assert "run summary" in res.output and "scorecard" in res.output and "T3" in res.output
     assert (folder / "scorecard.md").exists() and (folder / "scorecard.csv").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp folders left
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "complete result already" in again.output
     other = runner.invoke(app, [*args[:-1], "0.25"])  # same --name, other inputs: never replaced silently

@@ -225,6 +225,10 @@ def test_facility_rows_with_a_bad_kind_township_or_stock_are_refused(tmp_path):
         fac.read_shelters(p)
     p.write_text("name,lon,lat,capacity_persons,township\nA,107.39,29.70,10,Longtan\n", encoding="utf-8")
     assert fac.read_shelters(p)[0].township == "龙潭镇"  # aliases become the canonical name
+    t = tmp_path / "teams.csv"
+    t.write_text("name,lon,lat,size_persons,township\nT,107.39,29.70,10,Nowhere\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"teams.csv: row 1: township: unknown township 'Nowhere'"):
+        fac.read_teams(t)
     d = tmp_path / "depots.csv"
     d.write_text("name,lon,lat,tier,water_l\nA,107.39,29.70,township,lots\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"depots.csv: row 1: water_l: 'lots' is not a stock count. Fix"):

@@ -61,6 +61,8 @@ def test_values_params_and_outcomes_are_checked_before_any_run(tmp_path):
             "factors:\n  - {path: params.residents.order_compliace, range: [0.5, 0.9]}\n",
         "did you mean 'deaths'": "factors:\n  - {path: plan.warning.lead_time_min, range: [15, 60]}\n"
                                  "outcomes: [T3, deths]\n",
+        "'plan' is neither": "factors:\n  - {path: plan.warning.lead_time_min, range: [15, 60]}\n"
+                             "outcomes: [plan]\n",  # a summary key, but not a number
     }
     for expected, body in cases.items():
         with pytest.raises(InputError, match="Fix") as exc:
@@ -69,6 +71,18 @@ def test_values_params_and_outcomes_are_checked_before_any_run(tmp_path):
     with pytest.raises(InputError, match="not folder names"):
         ex.load_sweep(_sweep(tmp_path, "factors:\n  - {path: plan.warning.lead_time_min, range: [15, 60]}\n",
                              name=".."))
+    base = tmp_path / "base.yaml"  # a plan at the lead-time limit: switching a project on would push it over
+    base.write_text(f"kind: run\nhazard: {ROOT / 'scenarios' / 'hazards' / 'yangtze_2020_chain.yaml'}\n"
+                    "plan: {name: p, warning: {lead_time_min: 2880}, projects: {weather_stations: false}}\n",
+                    encoding="utf-8")
+    sw = tmp_path / "proj.yaml"
+    sw.write_text(f"kind: sweep\nname: proj\nbase: {base}\nfactors:\n"
+                  "  - {path: plan.projects.weather_stations, values: [false, true]}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="weather_stations = True is refused.*out of range"):
+        ex.load_sweep(sw)
+    with pytest.raises(InputError, match="cannot be loaded"):
+        ex.load_sweep(_sweep(tmp_path, "factors:\n  - {path: plan.warning.lead_time_min, range: [15, 60]}\n"),
+                      builder_name="tests.no_such_module:run")
     spec, _ = ex.load_sweep(ROOT / "scenarios" / "sweeps" / "warning_and_compliance.yaml")  # the shipped one passes
     assert "clearance_h" in spec.outcomes
 

@@ -47,8 +47,10 @@ def test_partial_folders_of_killed_writers_are_removed_and_live_ones_kept(tmp_pa
     live.mkdir()
     other = tmp_path / f".other.{dead.stdout.strip()}.x.partial"  # another result's: not ours to judge now
     other.mkdir()
+    sibling = tmp_path / f".run.5.{dead.stdout.strip()}.x.partial"  # the result "run.5", not "run"
+    sibling.mkdir()
     _result("first").write(tmp_path / "run")
-    assert not orphan.exists() and live.exists() and other.exists()
+    assert not orphan.exists() and live.exists() and other.exists() and sibling.exists()
     assert RunResult.read(tmp_path / "run").summary["tag"] == "first"
 
 

@@ -238,11 +238,11 @@ class Exposure:
         for s in new["slide_id"]:  # the strip covers a share of each run-out cell: its homes are drawn by it
             near = m.households_in(np.unique(slide.runout_cells(int(s))))
             if near.size:
-                tab.hazard_s[near] = np.minimum(tab.hazard_s[near], t_s)
                 struck.append(near[m.debris_rng.random(near.size) < slide.strike_share(int(s))])
         hh = np.unique(np.concatenate(struck)) if struck else np.empty(0, np.int64)
         if hh.size == 0:
             return
+        tab.hazard_s[hh] = np.minimum(tab.hazard_s[hh], t_s)  # exposed = struck (T3's and T5's count)
         tab.hit_debris[hh] = True
         here = hh[np.isin(tab.state[hh], AT_HOME_STATES) & (tab.active[hh] > 0) & (tab.trip[hh] < 0)]
         self.harm(here, np.full(here.size, p.debris_death), np.full(here.size, p.debris_injury), "debris", t_s)

@@ -97,20 +97,41 @@ def plan_depots(depots: list[Depot], plan: Plan, centres: dict[str, tuple[float,
     return _renumber(out, "depot_id")
 
 
+def _apportion(groups: dict[str, list[int]], share: float) -> dict[str, int]:
+    """How many of each group to keep so the total is ``round(share × all)``, split by largest remainder.
+
+    Each group gets ``floor(share × n)``, and the units left go to the largest fractional parts (ties: the
+    order of ``groups``). Every group keeps at least one while ``share > 0`` and the total allows it.
+    """
+    sizes = {k: len(v) for k, v in groups.items()}
+    total = int(round(share * sum(sizes.values())))
+    exact = {k: share * n for k, n in sizes.items()}
+    keep = {k: int(np.floor(x)) for k, x in exact.items()}
+    order = sorted(sizes, key=lambda k: -(exact[k] - keep[k]))
+    if share > 0:  # a township with squads keeps one first
+        order = [k for k in order if keep[k] == 0 and sizes[k] > 0] + [k for k in order if keep[k] > 0 or not sizes[k]]
+    for k in order:
+        if sum(keep.values()) >= total:
+            break
+        if keep[k] < sizes[k]:
+            keep[k] += 1
+    return keep
+
+
 def plan_teams(teams: list[Team], plan: Plan, centres: dict[str, tuple[float, float]]) -> list[Team]:
     """Teams under ``plan``: the forest team resized and based, district teams pre-positioned, teams added.
 
-    Village squads are kept by ``village_squads_share`` in every township alike (each keeps that share of
-    its own squads, the first in code order), so a smaller plan thins the squads everywhere instead of
-    dropping whole townships.
+    Village squads are kept by ``village_squads_share`` in every township alike (each keeps about that
+    share of its own squads, the first in code order; :func:`_apportion`), so a smaller plan thins the squads
+    everywhere instead of dropping whole townships.
     """
     tp = plan.teams
     by_township: dict[str, list[int]] = {}
     for i, t in enumerate(teams):
         if t.level == "village":
             by_township.setdefault(t.township, []).append(i)
-    keep_villages = {i for idx in by_township.values()
-                     for i in idx[:int(np.floor(tp.village_squads_share * len(idx) + 0.5))]}
+    n_keep = _apportion(by_township, tp.village_squads_share)
+    keep_villages = {i for town, idx in by_township.items() for i in idx[:n_keep[town]]}
     moves = {p.speciality: p.township for p in tp.preposition}
     for spec in moves:
         if not any(t.speciality == spec and t.level in ("district", "professional") for t in teams):

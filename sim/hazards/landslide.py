@@ -294,15 +294,16 @@ def generated_monitors(district: District, susc: np.ndarray, n: int = MONITORING
     """Place *generated* monitoring points at the most susceptible cells near residents.
 
     Score = ``S × P / (P + 50)`` with ``P`` the residents within a ``near_m`` square window (saturates once
-    a slope threatens a hamlet). Points are picked greedily by score (ties by cell index), at least
-    ``spacing_m`` apart. Deterministic; no randomness.
+    a slope threatens a hamlet). Points are picked greedily by score (ties by cell index),
+    more than ``spacing_m`` apart (the field passes its coverage radius: a point goes only on a cell no
+    point covers yet). Deterministic; no randomness.
 
     Parameters
     ----------
     district : the district.
     susc : (nrows, ncols) susceptibility.
     n : number of points (387 in the plan).
-    spacing_m : minimum distance between points, metres.
+    spacing_m : points are more than this apart, metres.
     near_m : half-width of the window counting residents, metres.
 
     Returns
@@ -323,7 +324,7 @@ def generated_monitors(district: District, susc: np.ndarray, n: int = MONITORING
     blocked = np.zeros(g.shape, dtype=bool)
     rad = int(np.ceil(spacing_m / g.cell_size_m))
     dr, dc = np.mgrid[-rad:rad + 1, -rad:rad + 1]
-    disk = np.hypot(dr, dc) * g.cell_size_m < spacing_m
+    disk = np.hypot(dr, dc) * g.cell_size_m <= spacing_m  # ≤ as in coverage: a covered cell gets no point
     dr, dc = dr[disk], dc[disk]
     for k in range(cand.size):
         if len(chosen) >= n:

@@ -120,6 +120,17 @@ def test_debris_strikes_the_homes_of_its_strip_and_flood_damages_empty_homes(bus
     assert abs(hit.size - expected) <= 4 * np.sqrt(expected) + 2
     # a home's flood damage follows the water over it, whether or not its residents are still in it
     assert (tab.home_flood_depth_m >= tab.max_depth_m).all()
+    from models.district.metrics import home_loss_cny
+
+    empty = np.flatnonzero((tab.state == SHELTERED) & ~tab.hit_fire & ~tab.hit_debris)[:5]
+    assert empty.size
+    saved = tab.home_flood_depth_m[empty].copy()
+    before = home_loss_cny(m)[empty]
+    tab.home_flood_depth_m[empty] = 2.0  # two metres over homes whose residents have left
+    try:
+        assert (home_loss_cny(m)[empty] > before).all()
+    finally:
+        tab.home_flood_depth_m[empty] = saved
 
 
 def _digest(m: DistrictModel) -> tuple:
