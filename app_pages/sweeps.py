@@ -22,6 +22,9 @@ with st.expander(t("启动一个扫描（Dask 本地集群）", "Start a sweep (
     c1, c2 = st.columns(2)
     workers = int(c1.number_input(t("工作进程", "workers"), 1, 16, 2, key="sw_workers"))
     limit = int(c2.number_input(t("本次最多运行（0=全部）", "runs this time (0 = all)"), 0, 10_000, 0, key="sw_limit"))
+    fresh = st.checkbox(t("重新开始（清除此扫描已有的结果）", "start again (clear this sweep's earlier results)"),
+                        key="sw_fresh", help=t("扫描文件、基准情景或代码变更后需要重新开始。",
+                                               "needed after the sweep file, its base run or the code changed"))
     sjob = ss.get("sw_job")
     sbusy = sjob is not None and not sjob.finished
     if st.button(t("开始扫描", "Start sweep"), disabled=sbusy or f is None, key="sw_go"):
@@ -30,7 +33,7 @@ with st.expander(t("启动一个扫描（Dask 本地集群）", "Start a sweep (
 
         def task(progress):
             """Run the sweep, reporting each finished run."""
-            return run_sweep(spec, base, out, n_workers=workers, limit=limit or None,
+            return run_sweep(spec, base, out, n_workers=workers, limit=limit or None, resume=not fresh,
                              on_done=lambda done, total, row: progress(done / max(total, 1)))
 
         ss["sw_job"] = app_api.start_task("sweep", task)

@@ -385,7 +385,8 @@ def run_sweep(spec: SweepSpec, base_json: dict, out_root: Path | str, *, schedul
                                           ("the fuling-sim code (sim/, models/)", "code_sha256"))
                    if old.get(key) != manifest[key]] or ["the sweep"]
         raise InputError(f"{folder}: holds a different sweep ({' and '.join(changed)} changed since it was "
-                         "started). Fix: give the sweep a new name, or pass --no-resume to start it again here")
+                         "started). Fix: give the sweep a new name, or start it again here (--no-resume; in the app "
+                         "'start again')")
     if not resume or (old is not None and old.get("spec_sha256") != manifest["spec_sha256"]):
         _clear_results(folder)  # starting again: nothing of an earlier design may stay beside the new one
     _write_json(mpath, manifest)

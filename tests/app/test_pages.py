@@ -184,6 +184,7 @@ def test_sweeps_page_shows_a_finished_sweep(outputs):
     at.switch_page("app_pages/sweeps.py")
     at.run()
     assert not at.exception
+    assert at.checkbox(key="sw_fresh").value is False  # a changed sweep can be started again from the app
     assert [tb.label for tb in at.tabs][-5:] == ["scatter", "parallel coordinates", "sensitivity",
                                                  "where targets fail", "table"]
     sens = at.dataframe[0].value
